@@ -1,0 +1,355 @@
+//! Configuration: [`Builder`] validates everything and starts the threads.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::counters::Counters;
+use crate::error::Error;
+use crate::guard::Guard;
+use crate::health::Status;
+use crate::logger::{Logger, Shared, Signal};
+use crate::policy::{Overflow, OverflowKind, Shedding, MAX_BLOCK};
+use crate::queue::ByteQueue;
+use crate::render::{Format, Renderer};
+use crate::report::{stderr_handler, ErrorHandler};
+use crate::retry::RetryPolicy;
+use crate::sink::{FileSinkBuilder, Sink, StderrSink};
+use crate::supervisor::{spawn_watchdog, spawn_writer, WatchConfig};
+use crate::writer::{WriterConfig, WriterParts};
+
+/// Smallest accepted queue capacity.
+pub const MIN_CAPACITY: usize = 64 * 1024;
+
+enum SinkChoice {
+    File(PathBuf),
+    Custom(Box<dyn Sink>),
+}
+
+/// Builds a [`Logger`] and its [`Guard`].
+///
+/// ```no_run
+/// let (logger, _guard) = jamless::Builder::new()
+///     .file("logs/app.log")
+///     .build()?;
+/// logger.install_log()?;
+/// log::info!("service started");
+/// # Ok::<(), jamless::Error>(())
+/// ```
+pub struct Builder {
+    name: String,
+    sink: SinkChoice,
+    fallback: Option<Box<dyn Sink>>,
+    format: Format,
+    capacity: usize,
+    max_record: usize,
+    overflow: Overflow,
+    shedding: Option<Shedding>,
+    filter: Option<String>,
+    handler: ErrorHandler,
+    idle_interval: Duration,
+    maintain_interval: Duration,
+    notice_interval: Duration,
+    batch_bytes: usize,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    fallback_after: Duration,
+    stall_timeout: Duration,
+    watch_interval: Duration,
+    shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("name", &self.name)
+            .field("capacity", &self.capacity)
+            .field("overflow", &self.overflow)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// A builder with the defaults: text lines to `logs/app.log`, an 8 MiB
+    /// queue, drop-newest on overflow, shedding below `WARN` above 80% full,
+    /// standard error as fallback after 5 s of failing writes, and the
+    /// filter from `RUST_LOG` (or `info` when it is not set).
+    pub fn new() -> Builder {
+        Builder {
+            name: "jamless".to_string(),
+            sink: SinkChoice::File(PathBuf::from("logs/app.log")),
+            fallback: Some(Box::new(StderrSink::new())),
+            format: Format::text(),
+            capacity: 8 << 20,
+            max_record: 64 << 10,
+            overflow: Overflow::drop_newest(),
+            shedding: Some(Shedding::default()),
+            filter: None,
+            handler: stderr_handler(),
+            idle_interval: Duration::from_millis(10),
+            maintain_interval: Duration::from_millis(250),
+            notice_interval: Duration::from_secs(1),
+            batch_bytes: 256 << 10,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_secs(1),
+            fallback_after: Duration::from_secs(5),
+            stall_timeout: Duration::from_secs(2),
+            watch_interval: Duration::from_millis(100),
+            shutdown_timeout: Duration::from_secs(3),
+        }
+    }
+
+    /// Names the logger's threads (`<name>-writer`, `<name>-watchdog`).
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = name.into();
+        self
+    }
+
+    /// Writes to a file (created `0640`, parent directories created, always
+    /// appended, reopened when moved or deleted). For more control build a
+    /// [`crate::FileSink`] and pass it to [`Builder::sink`].
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Builder {
+        self.sink = SinkChoice::File(path.into());
+        self
+    }
+
+    /// Writes to any [`Sink`].
+    pub fn sink(mut self, sink: impl Sink) -> Builder {
+        self.sink = SinkChoice::Custom(Box::new(sink));
+        self
+    }
+
+    /// Where records go while the primary sink fails (default: standard
+    /// error). `None` drops them instead, counted as I/O failures.
+    pub fn fallback(mut self, fallback: Option<Box<dyn Sink>>) -> Builder {
+        self.fallback = fallback;
+        self
+    }
+
+    /// How long the primary sink may fail (while the writer retries with
+    /// back-off, holding the batch) before batches go to the fallback.
+    pub fn fallback_after(mut self, d: Duration) -> Builder {
+        self.fallback_after = d;
+        self
+    }
+
+    /// Back-off between retries of a failing sink: starts at `initial`,
+    /// doubles, and stays at `max`.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Builder {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// Text or JSON lines (default: text with the default pattern).
+    pub fn format(mut self, format: Format) -> Builder {
+        self.format = format;
+        self
+    }
+
+    /// The queue's memory cap in bytes (default 8 MiB, at least 64 KiB;
+    /// rounded up to a power of two).
+    pub fn capacity_bytes(mut self, bytes: usize) -> Builder {
+        self.capacity = bytes;
+        self
+    }
+
+    /// The largest encoded record (default 64 KiB). A larger record keeps
+    /// its metadata and the start of its message, marked as truncated.
+    pub fn max_record_bytes(mut self, bytes: usize) -> Builder {
+        self.max_record = bytes;
+        self
+    }
+
+    /// What a log call does when the queue is full (default: drop newest).
+    pub fn overflow(mut self, overflow: Overflow) -> Builder {
+        self.overflow = overflow;
+        self
+    }
+
+    /// Level shedding above a watermark; `None` turns it off.
+    pub fn shedding(mut self, shedding: Option<Shedding>) -> Builder {
+        self.shedding = shedding;
+        self
+    }
+
+    /// Which records the `log` and `tracing` adapters accept, in the usual
+    /// `RUST_LOG` syntax (`info,my_crate::db=debug`).
+    pub fn filter(mut self, directives: impl Into<String>) -> Builder {
+        self.filter = Some(directives.into());
+        self
+    }
+
+    /// Where the writer reports its own errors (default: rate-limited lines
+    /// on standard error).
+    pub fn error_handler(mut self, handler: ErrorHandler) -> Builder {
+        self.handler = handler;
+        self
+    }
+
+    /// How long the writer sleeps when idle; records logged meanwhile wait
+    /// at most this long before they are written (default 10 ms).
+    pub fn idle_interval(mut self, d: Duration) -> Builder {
+        self.idle_interval = d;
+        self
+    }
+
+    /// How often the sink checks its destination, e.g. whether the file was
+    /// moved or deleted (default 250 ms; the file sink itself checks at most
+    /// once per its `check_interval`).
+    pub fn maintain_interval(mut self, d: Duration) -> Builder {
+        self.maintain_interval = d;
+        self
+    }
+
+    /// Minimum time between two drop notices in the log (default 1 s).
+    pub fn notice_interval(mut self, d: Duration) -> Builder {
+        self.notice_interval = d;
+        self
+    }
+
+    /// No writer progress for this long while records wait makes the state
+    /// `Stalled` (default 2 s).
+    pub fn stall_timeout(mut self, d: Duration) -> Builder {
+        self.stall_timeout = d;
+        self
+    }
+
+    /// How often the watchdog checks the writer (default 100 ms).
+    pub fn watch_interval(mut self, d: Duration) -> Builder {
+        self.watch_interval = d;
+        self
+    }
+
+    /// How long dropping the [`Guard`] may wait to flush (default 3 s).
+    pub fn shutdown_timeout(mut self, d: Duration) -> Builder {
+        self.shutdown_timeout = d;
+        self
+    }
+
+    pub(crate) fn filter_spec(&self) -> String {
+        match &self.filter {
+            Some(f) => f.clone(),
+            None => std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_string()),
+        }
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        if self.capacity < MIN_CAPACITY || self.capacity > (1 << 32) {
+            return Err(Error::config(format!(
+                "capacity_bytes must be between {MIN_CAPACITY} and 4 GiB, got {}",
+                self.capacity
+            )));
+        }
+        if let OverflowKind::BlockFor(t) = self.overflow.0 {
+            if t > MAX_BLOCK {
+                return Err(Error::config(format!(
+                    "block_for timeout {t:?} exceeds the maximum of {MAX_BLOCK:?}: a log call may not wait that long"
+                )));
+            }
+        }
+        if let Some(s) = &self.shedding {
+            if !(s.watermark > 0.0 && s.watermark <= 1.0) {
+                return Err(Error::config(format!("shedding watermark must be in (0, 1], got {}", s.watermark)));
+            }
+        }
+        if self.max_record < 1024 {
+            return Err(Error::config("max_record_bytes must be at least 1024"));
+        }
+        for (what, d) in [
+            ("idle_interval", self.idle_interval),
+            ("watch_interval", self.watch_interval),
+            ("stall_timeout", self.stall_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(Error::config(format!("{what} must not be zero")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates the configuration and starts the writer and watchdog
+    /// threads. Does no file I/O: the file is opened by the writer.
+    pub fn build(self) -> Result<(Logger, Guard), Error> {
+        self.validate()?;
+        let filter = self.filter_spec();
+        let renderer = Renderer::new(&self.format)?;
+        let queue = ByteQueue::new(self.capacity);
+        let capacity = queue.capacity();
+        let sink: Box<dyn Sink> = match self.sink {
+            SinkChoice::File(p) => Box::new(FileSinkBuilder::new(p).build()),
+            SinkChoice::Custom(s) => s,
+        };
+        let max_record = self.max_record.min(queue.max_payload());
+        let (shed_at, shed_keep) = match self.shedding {
+            Some(s) => (((capacity as f64) * s.watermark) as usize, Some(s.keep)),
+            None => (usize::MAX, None),
+        };
+        let config = WriterConfig {
+            batch_bytes: self.batch_bytes,
+            idle_interval: self.idle_interval,
+            maintain_interval: self.maintain_interval,
+            notice_interval: self.notice_interval,
+            retry: RetryPolicy {
+                initial_backoff: self.initial_backoff,
+                max_backoff: self.max_backoff,
+                give_up_after: self.fallback_after,
+                has_fallback: self.fallback.is_some(),
+            },
+        };
+        let shared = Arc::new(Shared {
+            queue,
+            counters: Counters::new(),
+            status: Status::new(),
+            overflow: self.overflow.0,
+            shed_at,
+            shed_keep,
+            max_record,
+            wake_at: capacity / 4,
+            writer_sleeping: AtomicBool::new(false),
+            writer_thread: Mutex::new(None),
+            space: Signal::new(),
+            progress: Signal::new(),
+            flush_requested: AtomicU64::new(0),
+            flush_done: AtomicU64::new(0),
+            reopen_requested: AtomicBool::new(false),
+            shutdown_requested: AtomicBool::new(false),
+            kill_requested: AtomicBool::new(false),
+            writer_exited: AtomicBool::new(false),
+            handler: self.handler,
+            config,
+            parts: Mutex::new(WriterParts::new(renderer, sink, self.fallback)),
+            epoch: Instant::now(),
+            name: self.name,
+            filter,
+        });
+        let writer = spawn_writer(&shared).map_err(|e| Error::io("cannot start the writer thread", e))?;
+        let watch = WatchConfig {
+            interval: self.watch_interval,
+            stall_timeout: self.stall_timeout,
+        };
+        let watchdog = match spawn_watchdog(&shared, writer, watch) {
+            Ok(w) => w,
+            Err(e) => {
+                crate::guard::shutdown(&shared, self.shutdown_timeout);
+                return Err(Error::io("cannot start the watchdog thread", e));
+            }
+        };
+        let logger = Logger {
+            shared: Arc::clone(&shared),
+        };
+        let guard = Guard {
+            shared,
+            timeout: self.shutdown_timeout,
+            watchdog: Some(watchdog),
+        };
+        Ok((logger, guard))
+    }
+}

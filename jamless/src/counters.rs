@@ -1,0 +1,226 @@
+//! The accounting: atomic counters that callers and the writer update and
+//! anyone can read at any time.
+//!
+//! Every record offered to a logger ends in exactly one of these places:
+//!
+//! ```text
+//! offered  = accepted + rejected            (decided on the caller thread)
+//! accepted = written + dropped_after_accept + queued
+//! ```
+//!
+//! `rejected` is split by [`DropCause`] (queue full, shed, timed out,
+//! shutdown) and `dropped_after_accept` likewise (I/O failure, panic,
+//! internal). Both are also split by level.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_utils::CachePadded;
+use serde::Serialize;
+
+use crate::level::Level;
+
+/// Why a record was not written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropCause {
+    /// The queue had no room and the policy said not to wait (or the writer
+    /// was known to be dead or stalled, so waiting was pointless).
+    QueueFull,
+    /// The queue was above the shedding watermark and the record's level was
+    /// below the protected level.
+    Shed,
+    /// The caller chose to wait for room, and its timeout passed first.
+    TimedOut,
+    /// The logger was shutting down or shut down.
+    Shutdown,
+    /// The record was accepted, but the sink (and the fallback, if any)
+    /// failed to write it within the retry policy.
+    IoFailure,
+    /// A sink or formatter panicked while handling the record.
+    Panic,
+    /// The record could not be decoded (a bug in jamless; reported).
+    Internal,
+}
+
+impl DropCause {
+    /// All causes, in a stable order.
+    pub const ALL: [DropCause; 7] = [
+        DropCause::QueueFull,
+        DropCause::Shed,
+        DropCause::TimedOut,
+        DropCause::Shutdown,
+        DropCause::IoFailure,
+        DropCause::Panic,
+        DropCause::Internal,
+    ];
+
+    /// The snake_case name used in notices, JSON and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropCause::QueueFull => "queue_full",
+            DropCause::Shed => "shed",
+            DropCause::TimedOut => "timed_out",
+            DropCause::Shutdown => "shutdown",
+            DropCause::IoFailure => "io_failure",
+            DropCause::Panic => "panic",
+            DropCause::Internal => "internal",
+        }
+    }
+
+    /// True for causes decided on the caller thread before the record
+    /// entered the queue; false for records dropped after acceptance.
+    pub fn is_rejection(self) -> bool {
+        matches!(
+            self,
+            DropCause::QueueFull | DropCause::Shed | DropCause::TimedOut | DropCause::Shutdown
+        )
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+const STRIPES: usize = 16;
+
+/// A counter split over cache lines so that threads incrementing it do not
+/// contend; reading sums the stripes.
+pub(crate) struct StripedCounter {
+    cells: [CachePadded<AtomicU64>; STRIPES],
+}
+
+impl StripedCounter {
+    fn new() -> StripedCounter {
+        StripedCounter {
+            cells: std::array::from_fn(|_| CachePadded::new(AtomicU64::new(0))),
+        }
+    }
+
+    /// Adds one on the stripe chosen by `thread_id`.
+    #[inline]
+    pub(crate) fn incr(&self, thread_id: u64) {
+        // Relaxed: a counter; readers only need each increment exactly once.
+        self.cells[(thread_id as usize) % STRIPES].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sum(&self) -> u64 {
+        self.cells.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+}
+
+/// Per-cause and per-level drop counters plus the time span of the drops
+/// not yet reported in the log.
+pub(crate) struct Counters {
+    /// Records admitted into the queue (hot path, striped).
+    pub(crate) accepted: StripedCounter,
+    /// Records handed to a sink in full (primary or fallback).
+    pub(crate) written: CachePadded<AtomicU64>,
+    /// Of `written`, those that went to the fallback sink.
+    pub(crate) written_fallback: AtomicU64,
+    /// Bytes handed to sinks, notices included.
+    pub(crate) bytes_written: AtomicU64,
+    /// Drop-notice lines the writer put into the log.
+    pub(crate) notices: AtomicU64,
+    /// Records whose message was cut to the maximum record size.
+    pub(crate) truncated: AtomicU64,
+    by_cause: [AtomicU64; DropCause::ALL.len()],
+    by_level: [AtomicU64; 5],
+    /// Wall-clock ns of the first drop not yet reported by a notice (0: none).
+    first_unreported_ns: AtomicU64,
+    /// Wall-clock ns of the most recent drop.
+    last_drop_ns: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn new() -> Counters {
+        Counters {
+            accepted: StripedCounter::new(),
+            written: CachePadded::new(AtomicU64::new(0)),
+            written_fallback: AtomicU64::new(0),
+            bytes_written: AtomicU64::new(0),
+            notices: AtomicU64::new(0),
+            truncated: AtomicU64::new(0),
+            by_cause: std::array::from_fn(|_| AtomicU64::new(0)),
+            by_level: std::array::from_fn(|_| AtomicU64::new(0)),
+            first_unreported_ns: AtomicU64::new(0),
+            last_drop_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts `n` dropped records of `level` for `cause` at wall time `now_ns`.
+    pub(crate) fn drop_records(&self, cause: DropCause, level: Level, n: u64, now_ns: u64) {
+        if n == 0 {
+            return;
+        }
+        // Relaxed throughout: independent counters; the notice reads them
+        // later and only needs every increment to show up eventually.
+        self.by_cause[cause.index()].fetch_add(n, Ordering::Relaxed);
+        self.by_level[level.index()].fetch_add(n, Ordering::Relaxed);
+        let _ = self.first_unreported_ns.compare_exchange(
+            0,
+            now_ns.max(1),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        self.last_drop_ns.fetch_max(now_ns, Ordering::Relaxed);
+    }
+
+    pub(crate) fn dropped(&self, cause: DropCause) -> u64 {
+        self.by_cause[cause.index()].load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn dropped_level(&self, level: Level) -> u64 {
+        self.by_level[level.index()].load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn rejected(&self) -> u64 {
+        DropCause::ALL
+            .iter()
+            .filter(|c| c.is_rejection())
+            .map(|c| self.dropped(*c))
+            .sum()
+    }
+
+    pub(crate) fn dropped_after_accept(&self) -> u64 {
+        DropCause::ALL
+            .iter()
+            .filter(|c| !c.is_rejection())
+            .map(|c| self.dropped(*c))
+            .sum()
+    }
+
+    /// Takes the time span of unreported drops: (first, last) in wall ns.
+    pub(crate) fn take_drop_span(&self) -> (u64, u64) {
+        let first = self.first_unreported_ns.swap(0, Ordering::Relaxed);
+        (first, self.last_drop_ns.load(Ordering::Relaxed))
+    }
+
+    /// Totals by cause and by level, for notices and snapshots.
+    pub(crate) fn drop_totals(&self) -> DropTotals {
+        DropTotals {
+            by_cause: std::array::from_fn(|i| self.by_cause[i].load(Ordering::Relaxed)),
+            by_level: std::array::from_fn(|i| self.by_level[i].load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// A copy of the drop counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DropTotals {
+    pub(crate) by_cause: [u64; DropCause::ALL.len()],
+    pub(crate) by_level: [u64; 5],
+}
+
+impl DropTotals {
+    pub(crate) fn total(&self) -> u64 {
+        self.by_cause.iter().sum()
+    }
+
+    /// The drops in `self` that are not in `earlier`.
+    pub(crate) fn since(&self, earlier: &DropTotals) -> DropTotals {
+        DropTotals {
+            by_cause: std::array::from_fn(|i| self.by_cause[i].saturating_sub(earlier.by_cause[i])),
+            by_level: std::array::from_fn(|i| self.by_level[i].saturating_sub(earlier.by_level[i])),
+        }
+    }
+}

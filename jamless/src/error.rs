@@ -1,0 +1,91 @@
+//! The one error type of jamless.
+
+use std::fmt;
+use std::io;
+
+/// An error from building or controlling a logger.
+///
+/// Logging itself never returns an error: a log call has an outcome
+/// (accepted or dropped, see [`crate::Outcome`]), and failures of the writer
+/// are reported to the error handler and the health snapshot.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+}
+
+#[derive(Debug)]
+enum ErrorKind {
+    Config(String),
+    Io { context: String, source: io::Error },
+    AlreadyInstalled(&'static str),
+    ShutDown,
+}
+
+impl Error {
+    pub(crate) fn config(msg: impl Into<String>) -> Error {
+        Error {
+            kind: ErrorKind::Config(msg.into()),
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Error {
+        Error {
+            kind: ErrorKind::Io {
+                context: context.into(),
+                source,
+            },
+        }
+    }
+
+    pub(crate) fn already_installed(what: &'static str) -> Error {
+        Error {
+            kind: ErrorKind::AlreadyInstalled(what),
+        }
+    }
+
+    pub(crate) fn shut_down() -> Error {
+        Error {
+            kind: ErrorKind::ShutDown,
+        }
+    }
+
+    /// True if the configuration was invalid (a bad pattern, filter or size).
+    pub fn is_config(&self) -> bool {
+        matches!(self.kind, ErrorKind::Config(_))
+    }
+
+    /// True if an I/O operation failed; the cause is in [`std::error::Error::source`].
+    pub fn is_io(&self) -> bool {
+        matches!(self.kind, ErrorKind::Io { .. })
+    }
+
+    /// True if a global logger (the `log` facade) was already set.
+    pub fn is_already_installed(&self) -> bool {
+        matches!(self.kind, ErrorKind::AlreadyInstalled(_))
+    }
+
+    /// True if the logger has been shut down.
+    pub fn is_shut_down(&self) -> bool {
+        matches!(self.kind, ErrorKind::ShutDown)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ErrorKind::Config(msg) => write!(f, "invalid configuration: {msg}"),
+            ErrorKind::Io { context, .. } => write!(f, "{context}"),
+            ErrorKind::AlreadyInstalled(what) => write!(f, "a global {what} logger is already installed"),
+            ErrorKind::ShutDown => write!(f, "the logger has been shut down"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! jamless: logging that can never take a service down.
+//!
+//! A log call encodes its record, copies it into a bounded in-memory queue
+//! and returns; it never waits for I/O, and by default never waits at all.
+//! One writer thread per logger drains the queue in batches, renders text or
+//! JSON lines and writes each batch with one call. Whatever happens to the
+//! disk, the file, the directory or the writer thread, every record is
+//! either written or counted as dropped with its cause, the losses are
+//! written into the log itself, and [`Logger::health`] tells at any time
+//! whether logging works.
+//!
+//! # The model
+//!
+//! ```text
+//!  caller threads                      writer thread            watchdog
+//!  log::info! / tracing / Logger::log
+//!    -> encode record (thread buffer)
+//!    -> admit: shed? room? wait <= t?  -> drain batch
+//!    -> copy into the byte queue          render lines           restarts a dead
+//!       (or drop and count)               one write() per batch  writer, declares
+//!                                         retry / fallback /     a stuck one
+//!                                         drop and count         stalled
+//! ```
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! let (logger, _guard) = jamless::Builder::new().file("logs/app.log").build()?;
+//! logger.install_log()?; // the `log` facade
+//! log::info!("request id={} status={}", 42, 200);
+//! println!("{}", logger.health());
+//! # Ok::<(), jamless::Error>(())
+//! ```
+//!
+//! Keep the [`Guard`] alive until the end of `main`: dropping it flushes
+//! with a deadline and stops the writer.
+//!
+//! # Guarantees
+//!
+//! * A log call never waits longer than its [`Overflow`] policy allows, and
+//!   no policy waits forever.
+//! * Every record offered is counted exactly once: `offered = accepted +
+//!   rejected`, `accepted = written + dropped_after_accept + queued`
+//!   (see [`HealthSnapshot`]).
+//! * The writer survives sink errors (retry, back-off, fallback) and panics
+//!   in sinks and renderers; a dead writer thread is restarted.
+#![deny(missing_docs, unreachable_pub)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod builder;
+mod counters;
+mod error;
+mod facade;
+mod guard;
+mod health;
+mod level;
+mod local;
+mod logger;
+mod policy;
+mod prometheus;
+mod queue;
+mod record;
+mod render;
+mod report;
+mod retry;
+mod sink;
+mod supervisor;
+mod writer;
+
+pub use builder::{Builder, MIN_CAPACITY};
+pub use counters::DropCause;
+pub use error::Error;
+#[cfg(feature = "log")]
+pub use facade::LogAdapter;
+#[cfg(feature = "tracing")]
+pub use facade::{JamlessLayer, JamlessMakeWriter, JamlessWriter};
+pub use guard::Guard;
+pub use health::{Drops, HealthSnapshot, LastError, State};
+pub use level::Level;
+pub use logger::{FlushReport, Logger};
+pub use policy::{Outcome, Overflow, Shedding, MAX_BLOCK};
+pub use render::{Format, TimeZoneChoice};
+pub use report::{stderr_handler, ErrorHandler};
+pub use sink::{FileSink, FileSinkBuilder, IoErrorClass, Sink, StderrSink};

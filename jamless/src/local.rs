@@ -1,0 +1,49 @@
+//! Per-thread state of callers: a stable id, the thread's name, a counter
+//! stripe and a reusable encode buffer, so that a log call allocates nothing
+//! once its thread has logged a first record.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Initial capacity of a thread's encode buffer.
+const SCRATCH_CAPACITY: usize = 512;
+
+pub(crate) struct Local {
+    pub(crate) id: u64,
+    pub(crate) name: Option<String>,
+    pub(crate) scratch: Vec<u8>,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's state. Returns `None` if the state is not
+/// available: during thread-local destruction, or if `f` re-entered (a
+/// `Display` impl that logs while its record is being encoded); the caller
+/// then falls back to a temporary buffer.
+pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+    LOCAL
+        .try_with(|cell| {
+            let mut slot = cell.try_borrow_mut().ok()?;
+            let local = slot.get_or_insert_with(|| {
+                // Relaxed: the id only has to be unique, not ordered.
+                let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                Local {
+                    id,
+                    name: std::thread::current().name().map(str::to_owned),
+                    scratch: Vec::with_capacity(SCRATCH_CAPACITY),
+                }
+            });
+            Some(f(local))
+        })
+        .ok()
+        .flatten()
+}
+
+/// This thread's stable id (for counter striping), or 0 when unavailable.
+pub(crate) fn thread_id() -> u64 {
+    with_local(|l| l.id).unwrap_or(0)
+}

@@ -1,0 +1,234 @@
+//! One rendered batch and its accounting: which lines (records or notices)
+//! have reached a sink, and what happens to the rest.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+
+use super::{panic_message, WriterParts};
+use crate::counters::{DropCause, DropTotals};
+use crate::level::Level;
+use crate::logger::{now_ns, Shared};
+use crate::sink::{classify, Sink};
+
+/// Which sink a write goes to; indexes `WriterParts::newline_due`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dest {
+    Primary = 0,
+    Fallback = 1,
+}
+
+struct Line {
+    /// Offset one past this line's `\n` in `buf`.
+    end: usize,
+    level: Level,
+    /// For a drop notice: the totals it reports.
+    notice: Option<DropTotals>,
+}
+
+/// The rendered lines of one batch, in one buffer, and how far they got.
+pub(crate) struct Batch {
+    pub(crate) buf: Vec<u8>,
+    lines: Vec<Line>,
+    /// Bytes of `buf` already written (or given up on).
+    pos: usize,
+    /// Index of the first line not yet fully written.
+    next: usize,
+}
+
+impl Batch {
+    pub(crate) fn new() -> Batch {
+        Batch {
+            buf: Vec::with_capacity(256 * 1024),
+            lines: Vec::with_capacity(4096),
+            pos: 0,
+            next: 0,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+        self.lines.clear();
+        self.pos = 0;
+        self.next = 0;
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    pub(crate) fn done(&self) -> bool {
+        self.next >= self.lines.len()
+    }
+
+    /// Marks the bytes rendered since the previous line as one record.
+    pub(crate) fn push_record(&mut self, level: Level) {
+        self.lines.push(Line {
+            end: self.buf.len(),
+            level,
+            notice: None,
+        });
+    }
+
+    /// Marks the bytes rendered since the previous line as a drop notice.
+    pub(crate) fn push_notice(&mut self, totals: DropTotals) {
+        self.lines.push(Line {
+            end: self.buf.len(),
+            level: Level::Warn,
+            notice: Some(totals),
+        });
+    }
+
+    fn line_start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.lines[i - 1].end
+        }
+    }
+
+    /// Records that `n` more bytes reached `dest` and counts the lines that
+    /// are now complete.
+    fn advance(&mut self, shared: &Shared, reported: &mut DropTotals, n: usize, dest: Dest) {
+        self.pos += n;
+        shared.counters.bytes_written.fetch_add(n as u64, Ordering::Relaxed);
+        while self.next < self.lines.len() && self.lines[self.next].end <= self.pos {
+            let line = &self.lines[self.next];
+            match line.notice {
+                Some(totals) => {
+                    shared.counters.notices.fetch_add(1, Ordering::Relaxed);
+                    *reported = totals;
+                }
+                None => {
+                    // Release: a flush that sees this count sees the write.
+                    shared.counters.written.fetch_add(1, Ordering::Release);
+                    if dest == Dest::Fallback {
+                        shared.counters.written_fallback.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            self.next += 1;
+        }
+    }
+
+    /// If the next line was written in part to `dest`, gives it up (counted
+    /// as an I/O failure) so that another sink starts on a whole line.
+    pub(crate) fn skip_partial_line(&mut self, shared: &Shared, dest: Dest, newline_due: &mut [bool; 2]) {
+        if self.done() || self.pos == self.line_start(self.next) {
+            return;
+        }
+        newline_due[dest as usize] = true;
+        let line = &self.lines[self.next];
+        if line.notice.is_none() {
+            shared.counters.drop_records(DropCause::IoFailure, line.level, 1, now_ns());
+        }
+        self.pos = line.end;
+        self.next += 1;
+    }
+
+    /// Gives up every line not yet written, counting records under `cause`.
+    /// A line cut short in `dest` makes its next write start on a new line.
+    pub(crate) fn drop_rest(&mut self, shared: &Shared, cause: DropCause, dest: Dest, newline_due: &mut [bool; 2]) {
+        if !self.done() && self.pos > self.line_start(self.next) {
+            newline_due[dest as usize] = true;
+        }
+        let now = now_ns();
+        let mut counts = [0u64; 5];
+        for line in &self.lines[self.next..] {
+            if line.notice.is_none() {
+                counts[line.level.index()] += 1;
+            }
+        }
+        for (level, n) in Level::ALL.iter().zip(counts) {
+            shared.counters.drop_records(cause, *level, n, now);
+        }
+        self.pos = self.buf.len();
+        self.next = self.lines.len();
+    }
+}
+
+/// One failed attempt: reported, and the caller decides what comes next.
+enum Failure {
+    Error,
+    Panic,
+}
+
+/// Writes all of `bytes` to `sink`, retrying partial writes and `EINTR`;
+/// `progress` is told of every byte that got through.
+fn write_all(
+    shared: &Shared,
+    sink: &mut dyn Sink,
+    bytes: &[u8],
+    mut progress: impl FnMut(usize),
+) -> Result<(), Failure> {
+    let mut off = 0;
+    while off < bytes.len() {
+        match catch_unwind(AssertUnwindSafe(|| sink.write(&bytes[off..]))) {
+            Ok(Ok(0)) => {
+                shared.status.io_errors.fetch_add(1, Ordering::Relaxed);
+                shared.report("write", "other", format!("{}: wrote 0 bytes", sink.describe()));
+                return Err(Failure::Error);
+            }
+            Ok(Ok(n)) => {
+                let n = n.min(bytes.len() - off);
+                off += n;
+                progress(n);
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Ok(Err(e)) => {
+                shared.status.io_errors.fetch_add(1, Ordering::Relaxed);
+                shared.report("write", classify(&e).as_str(), format!("{}: {e}", sink.describe()));
+                return Err(Failure::Error);
+            }
+            Err(payload) => {
+                shared.status.panics.fetch_add(1, Ordering::Relaxed);
+                shared.report("write", "panic", format!("{}: {}", sink.describe(), panic_message(&*payload)));
+                return Err(Failure::Panic);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the rest of the batch to `dest`. Returns true if all of it got
+/// through, false if the sink failed (the rest is still pending) — except
+/// after a panic, where the rest is dropped (counted) and false returned.
+pub(crate) fn write_to(shared: &Shared, parts: &mut WriterParts, dest: Dest) -> bool {
+    let WriterParts {
+        sink,
+        fallback,
+        batch,
+        newline_due,
+        reported,
+        ..
+    } = parts;
+    let sink: &mut dyn Sink = match dest {
+        Dest::Primary => &mut **sink,
+        Dest::Fallback => match fallback.as_mut() {
+            Some(f) => &mut **f,
+            None => return false,
+        },
+    };
+    if newline_due[dest as usize] {
+        match write_all(shared, sink, b"\n", |_| {}) {
+            Ok(()) => newline_due[dest as usize] = false,
+            Err(Failure::Error) => return false,
+            Err(Failure::Panic) => {
+                batch.drop_rest(shared, DropCause::Panic, dest, newline_due);
+                return false;
+            }
+        }
+    }
+    let pos = batch.pos;
+    let buf = std::mem::take(&mut batch.buf);
+    let result = write_all(shared, sink, &buf[pos..], |n| batch.advance(shared, reported, n, dest));
+    batch.buf = buf;
+    match result {
+        Ok(()) => true,
+        Err(Failure::Error) => false,
+        Err(Failure::Panic) => {
+            batch.drop_rest(shared, DropCause::Panic, dest, newline_due);
+            newline_due[dest as usize] = true;
+            false
+        }
+    }
+}
