@@ -1,0 +1,221 @@
+//! The `log` facade adapter.
+//!
+//! [`LogAdapter`] implements [`log::Log`]: it filters with the logger's
+//! `RUST_LOG`-style directives (the `env_filter` crate, as `env_logger`
+//! does), then encodes the record on the caller's thread — level, target,
+//! module path, file, line, the formatted message and the key-values as
+//! typed fields — straight into the thread's reusable buffer, and offers it
+//! to the queue. A record the filter rejects is neither encoded nor offered.
+
+use std::time::Duration;
+
+use log::kv::{self, VisitSource, VisitValue};
+
+use crate::error::Error;
+use crate::level::Level;
+use crate::local::Local;
+use crate::logger::{now_ns, Logger};
+use crate::record::{Encoder, Kind, Meta, Value};
+
+/// How long [`log::Log::flush`] waits for the writer.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A [`log::Log`] that sends records to a [`Logger`].
+///
+/// Obtain one from [`Logger::log_adapter`] to compose it with other
+/// loggers, or let [`Logger::install_log`] install it as the global logger.
+///
+/// * Filtering uses the logger's directives (see [`crate::Builder::filter`])
+///   in the `RUST_LOG` syntax of `env_logger`: `info,my_crate::db=debug`.
+///   Checking a disabled record compares its level and target with the
+///   directives and does nothing else. A `/regex` message filter, if the
+///   directives carry one, formats the message a second time (into a
+///   temporary `String`) to match it; avoid it on hot paths.
+/// * Key-values (`log::info!(user_id = 42; "login")`) become typed fields:
+///   integers, floats, booleans and strings keep their type, anything else
+///   is written with its `Display`.
+/// * [`log::Log::flush`] waits up to one second for the writer (see
+///   [`Logger::flush`] for a chosen deadline).
+#[derive(Debug)]
+pub struct LogAdapter {
+    logger: Logger,
+    filter: env_filter::Filter,
+    /// The directives carry a `/regex` message filter.
+    regex: bool,
+}
+
+impl LogAdapter {
+    /// The most verbose level any directive enables: the value for
+    /// [`log::set_max_level`] when this adapter is the global logger.
+    pub fn max_level(&self) -> log::LevelFilter {
+        self.filter.filter()
+    }
+}
+
+impl log::Log for LogAdapter {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.filter.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.filter.enabled(record.metadata()) {
+            return;
+        }
+        // `matches` checks the directives again, then formats the message
+        // into a String for the regex; only when there is one.
+        if self.regex && !self.filter.matches(record) {
+            return;
+        }
+        let level = Level::from(record.level());
+        self.logger
+            .shared
+            .submit(level, |buf, local| encode_record(buf, local, record));
+    }
+
+    fn flush(&self) {
+        // The facade has no way to report the outcome; the health snapshot
+        // shows what was not written.
+        let _ = self.logger.flush(FLUSH_TIMEOUT);
+    }
+}
+
+/// Encodes one `log` record into `buf`.
+pub(crate) fn encode_record(buf: &mut Vec<u8>, local: &Local, record: &log::Record<'_>) {
+    let meta = Meta {
+        kind: Kind::Event,
+        level: Level::from(record.level()),
+        timestamp_ns: now_ns(),
+        thread_id: local.id,
+        thread_name: local.name.as_deref().unwrap_or(""),
+        target: record.target(),
+        module_path: record.module_path().unwrap_or(""),
+        file: record.file().unwrap_or(""),
+        line: record.line(),
+    };
+    let mut enc = Encoder::new(buf, &meta);
+    enc.message_fmt(*record.args());
+    // Our visitors never fail; an error can only come from a source that
+    // gave up half-way, and the pairs visited so far are kept.
+    let _ = record.key_values().visit(&mut Pairs(&mut enc));
+    enc.finish();
+}
+
+/// Visits key-value pairs into fields.
+struct Pairs<'e, 'b>(&'e mut Encoder<'b>);
+
+impl<'kvs> VisitSource<'kvs> for Pairs<'_, '_> {
+    fn visit_pair(&mut self, key: kv::Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
+        let _ = value.visit(Pair {
+            enc: &mut *self.0,
+            key: key.as_str(),
+        });
+        Ok(())
+    }
+}
+
+/// Visits one value into a typed field.
+struct Pair<'e, 'b, 'k> {
+    enc: &'e mut Encoder<'b>,
+    key: &'k str,
+}
+
+impl<'v> VisitValue<'v> for Pair<'_, '_, '_> {
+    fn visit_any(&mut self, value: kv::Value<'_>) -> Result<(), kv::Error> {
+        self.enc.field_fmt(self.key, format_args!("{value}"));
+        Ok(())
+    }
+
+    fn visit_u64(&mut self, value: u64) -> Result<(), kv::Error> {
+        self.enc.field(self.key, Value::U64(value));
+        Ok(())
+    }
+
+    fn visit_i64(&mut self, value: i64) -> Result<(), kv::Error> {
+        self.enc.field(self.key, Value::I64(value));
+        Ok(())
+    }
+
+    fn visit_u128(&mut self, value: u128) -> Result<(), kv::Error> {
+        match u64::try_from(value) {
+            Ok(v) => self.enc.field(self.key, Value::U64(v)),
+            Err(_) => self.enc.field_fmt(self.key, format_args!("{value}")),
+        }
+        Ok(())
+    }
+
+    fn visit_i128(&mut self, value: i128) -> Result<(), kv::Error> {
+        match i64::try_from(value) {
+            Ok(v) => self.enc.field(self.key, Value::I64(v)),
+            Err(_) => self.enc.field_fmt(self.key, format_args!("{value}")),
+        }
+        Ok(())
+    }
+
+    fn visit_f64(&mut self, value: f64) -> Result<(), kv::Error> {
+        self.enc.field(self.key, Value::F64(value));
+        Ok(())
+    }
+
+    fn visit_bool(&mut self, value: bool) -> Result<(), kv::Error> {
+        self.enc.field(self.key, Value::Bool(value));
+        Ok(())
+    }
+
+    fn visit_str(&mut self, value: &str) -> Result<(), kv::Error> {
+        self.enc.field(self.key, Value::Str(value.as_bytes()));
+        Ok(())
+    }
+}
+
+/// Parses `RUST_LOG`-style directives, reporting any error.
+fn parse_filter(spec: &str) -> Result<env_filter::Filter, Error> {
+    let mut builder = env_filter::Builder::new();
+    builder
+        .try_parse(spec)
+        .map_err(|e| Error::config(format!("invalid filter {spec:?}: {e}")))?;
+    Ok(builder.build())
+}
+
+impl Logger {
+    /// A [`log::Log`] adapter filtering with this logger's directives.
+    ///
+    /// Fails with a configuration error (see [`Error::is_config`]) if the
+    /// directives do not parse (an unknown level, a bad `/regex`).
+    pub fn log_adapter(&self) -> Result<LogAdapter, Error> {
+        let spec = &self.shared.filter;
+        Ok(LogAdapter {
+            logger: self.clone(),
+            filter: parse_filter(spec)?,
+            regex: spec.contains('/'),
+        })
+    }
+
+    /// Installs this logger as the `log` facade's global logger and sets
+    /// the facade's maximum level from the directives, so that disabled
+    /// `log::debug!` calls cost one atomic load.
+    ///
+    /// Fails with [`Error::is_already_installed`] if a global `log` logger
+    /// was already set (by this or any other library), and with
+    /// [`Error::is_config`] if the directives do not parse.
+    ///
+    /// ```no_run
+    /// let (logger, _guard) = jamless::Builder::new()
+    ///     .file("logs/app.log")
+    ///     .filter("info,my_app::db=debug")
+    ///     .build()?;
+    /// logger.install_log()?;
+    /// log::info!(user_id = 42, admin = false; "login from {}", "10.0.0.7");
+    /// # Ok::<(), jamless::Error>(())
+    /// ```
+    pub fn install_log(&self) -> Result<(), Error> {
+        let adapter = self.log_adapter()?;
+        let max = adapter.max_level();
+        log::set_boxed_logger(Box::new(adapter)).map_err(|_| Error::already_installed("log"))?;
+        log::set_max_level(max);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "log_tests.rs"]
+mod tests;
