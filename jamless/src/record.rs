@@ -96,8 +96,18 @@ pub(crate) struct Encoder<'b> {
     msg_done: bool,
 }
 
-fn put_str_u16(buf: &mut Vec<u8>, s: &[u8], max: usize) {
-    let s = &s[..s.len().min(max).min(u16::MAX as usize)];
+/// The longest prefix of `s` of at most `max` bytes that ends on a
+/// character boundary, so a cut string stays valid UTF-8.
+fn prefix_at_char(s: &str, max: usize) -> &[u8] {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s.as_bytes()[..end]
+}
+
+fn put_str_u16(buf: &mut Vec<u8>, s: &str, max: usize) {
+    let s = prefix_at_char(s, max.min(u16::MAX as usize));
     // Cannot truncate: the length was capped to u16::MAX just above.
     buf.extend_from_slice(&(s.len() as u16).to_le_bytes());
     buf.extend_from_slice(s);
@@ -121,13 +131,12 @@ impl<'b> Encoder<'b> {
         buf.extend_from_slice(&meta.thread_id.to_le_bytes());
         buf.extend_from_slice(&0u32.to_le_bytes());
         buf.extend_from_slice(&0u32.to_le_bytes());
-        let name = meta.thread_name.as_bytes();
-        let name = &name[..name.len().min(u8::MAX as usize)];
+        let name = prefix_at_char(meta.thread_name, u8::MAX as usize);
         buf.push(name.len() as u8);
         buf.extend_from_slice(name);
-        put_str_u16(buf, meta.target.as_bytes(), MAX_META_STR);
-        put_str_u16(buf, meta.module_path.as_bytes(), MAX_META_STR);
-        put_str_u16(buf, meta.file.as_bytes(), MAX_META_STR);
+        put_str_u16(buf, meta.target, MAX_META_STR);
+        put_str_u16(buf, meta.module_path, MAX_META_STR);
+        put_str_u16(buf, meta.file, MAX_META_STR);
         let msg_start = buf.len();
         Encoder {
             buf,
@@ -169,7 +178,7 @@ impl<'b> Encoder<'b> {
     pub(crate) fn field(&mut self, key: &str, value: Value<'_>) {
         self.end_message();
         self.buf.push(ITEM_FIELD);
-        put_str_u16(self.buf, key.as_bytes(), u16::MAX as usize);
+        put_str_u16(self.buf, key, u16::MAX as usize);
         match value {
             Value::Str(s) => {
                 self.buf.push(VAL_STR);
@@ -198,7 +207,7 @@ impl<'b> Encoder<'b> {
     pub(crate) fn field_fmt(&mut self, key: &str, args: fmt::Arguments<'_>) {
         self.end_message();
         self.buf.push(ITEM_FIELD);
-        put_str_u16(self.buf, key.as_bytes(), u16::MAX as usize);
+        put_str_u16(self.buf, key, u16::MAX as usize);
         self.buf.push(VAL_STR);
         let len_at = self.buf.len();
         self.buf.extend_from_slice(&0u32.to_le_bytes());
@@ -213,7 +222,7 @@ impl<'b> Encoder<'b> {
     pub(crate) fn span(&mut self, name: &str) {
         self.end_message();
         self.buf.push(ITEM_SPAN);
-        put_str_u16(self.buf, name.as_bytes(), u16::MAX as usize);
+        put_str_u16(self.buf, name, u16::MAX as usize);
     }
 
     /// Finishes the record and returns its encoded length.
@@ -249,8 +258,10 @@ pub(crate) fn truncate(buf: &mut Vec<u8>, max: usize) -> bool {
     let msg = view.message();
     let room = max.saturating_sub(msg_start);
     let mut cut = room.min(msg.len());
-    // Step back to a UTF-8 boundary if the message is text.
-    while cut > 0 && cut < msg.len() && (msg[cut] & 0xC0) == 0x80 {
+    // Step back to a UTF-8 boundary if the message is text: at most three
+    // bytes, so a binary message is not cut further than needed.
+    let floor = cut.saturating_sub(3);
+    while cut > floor && cut < msg.len() && (msg[cut] & 0xC0) == 0x80 {
         cut -= 1;
     }
     let orig = u32::try_from(buf.len()).unwrap_or(u32::MAX);
