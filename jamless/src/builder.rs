@@ -257,7 +257,10 @@ impl Builder {
         }
         if let Some(s) = &self.shedding {
             if !(s.watermark > 0.0 && s.watermark <= 1.0) {
-                return Err(Error::config(format!("shedding watermark must be in (0, 1], got {}", s.watermark)));
+                return Err(Error::config(format!(
+                    "shedding watermark must be in (0, 1], got {}",
+                    s.watermark
+                )));
             }
         }
         if self.max_record < 1024 {
@@ -330,7 +333,8 @@ impl Builder {
             name: self.name,
             filter,
         });
-        let writer = spawn_writer(&shared).map_err(|e| Error::io("cannot start the writer thread", e))?;
+        let writer =
+            spawn_writer(&shared).map_err(|e| Error::io("cannot start the writer thread", e))?;
         let watch = WatchConfig {
             interval: self.watch_interval,
             stall_timeout: self.stall_timeout,

@@ -75,7 +75,9 @@ impl fmt::Display for Error {
         match &self.kind {
             ErrorKind::Config(msg) => write!(f, "invalid configuration: {msg}"),
             ErrorKind::Io { context, .. } => write!(f, "{context}"),
-            ErrorKind::AlreadyInstalled(what) => write!(f, "a global {what} logger is already installed"),
+            ErrorKind::AlreadyInstalled(what) => {
+                write!(f, "a global {what} logger is already installed")
+            }
             ErrorKind::ShutDown => write!(f, "the logger has been shut down"),
         }
     }

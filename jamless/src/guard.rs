@@ -24,7 +24,9 @@ pub struct Guard {
 
 impl std::fmt::Debug for Guard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Guard").field("timeout", &self.timeout).finish_non_exhaustive()
+        f.debug_struct("Guard")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }
 

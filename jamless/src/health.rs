@@ -248,7 +248,9 @@ impl HealthSnapshot {
         let accepted = counters.accepted.sum();
         let rejected = counters.rejected();
         let d = counters.drop_totals();
-        let c = |cause: DropCause| d.by_cause[DropCause::ALL.iter().position(|x| *x == cause).unwrap_or(0)];
+        let c = |cause: DropCause| {
+            d.by_cause[DropCause::ALL.iter().position(|x| *x == cause).unwrap_or(0)]
+        };
         HealthSnapshot {
             state: status.state(),
             offered: accepted + rejected,
@@ -322,7 +324,11 @@ impl fmt::Display for HealthSnapshot {
             self.waiting_callers,
         )?;
         if let Some(e) = &self.last_error {
-            write!(f, " last_error=\"{}: {} ({})\"", e.operation, e.message, e.class)?;
+            write!(
+                f,
+                " last_error=\"{}: {} ({})\"",
+                e.operation, e.message, e.class
+            )?;
         }
         Ok(())
     }
@@ -339,10 +345,19 @@ mod tests {
     fn stall_needs_queued_records_and_old_heartbeat() {
         let t = Duration::from_millis(500);
         let ms = 1_000_000u64;
-        assert!(!is_stalled(10_000 * ms, 9_000 * ms, 0, t), "empty queue is never stalled");
-        assert!(!is_stalled(10_000 * ms, 9_600 * ms, 10, t), "recent progress");
+        assert!(
+            !is_stalled(10_000 * ms, 9_000 * ms, 0, t),
+            "empty queue is never stalled"
+        );
+        assert!(
+            !is_stalled(10_000 * ms, 9_600 * ms, 10, t),
+            "recent progress"
+        );
         assert!(is_stalled(10_000 * ms, 9_000 * ms, 10, t));
-        assert!(!is_stalled(5, 10, 10, t), "heartbeat ahead of now saturates");
+        assert!(
+            !is_stalled(5, 10, 10, t),
+            "heartbeat ahead of now saturates"
+        );
     }
 
     #[test]

@@ -208,12 +208,17 @@ impl Shared {
         if record::truncate(buf, self.max_record) {
             self.counters.truncated.fetch_add(1, Ordering::Relaxed);
         }
-        match self.queue.try_push(buf.len(), |dst| dst.copy_from_slice(buf)) {
+        match self
+            .queue
+            .try_push(buf.len(), |dst| dst.copy_from_slice(buf))
+        {
             Ok(()) => {
                 self.counters.accepted.incr(tid);
                 // Relaxed: a hint; a missed wake-up costs at most one idle
                 // interval, never a record.
-                if self.writer_sleeping.load(Ordering::Relaxed) && self.queue.used_bytes() >= self.wake_at {
+                if self.writer_sleeping.load(Ordering::Relaxed)
+                    && self.queue.used_bytes() >= self.wake_at
+                {
                     self.wake_writer();
                 }
                 Outcome::Accepted
@@ -245,7 +250,10 @@ impl Shared {
                 unusable = true;
                 return true;
             }
-            pushed = self.queue.try_push(buf.len(), |dst| dst.copy_from_slice(buf)).is_ok();
+            pushed = self
+                .queue
+                .try_push(buf.len(), |dst| dst.copy_from_slice(buf))
+                .is_ok();
             if !pushed {
                 self.wake_writer();
             }
@@ -269,7 +277,8 @@ impl Shared {
 
     /// Records accepted and not yet written or dropped.
     fn outstanding(&self) -> u64 {
-        let done = self.counters.written.load(Ordering::Acquire) + self.counters.dropped_after_accept();
+        let done =
+            self.counters.written.load(Ordering::Acquire) + self.counters.dropped_after_accept();
         self.counters.accepted.sum().saturating_sub(done)
     }
 
@@ -279,7 +288,8 @@ impl Shared {
         let ticket = self.flush_requested.fetch_add(1, Ordering::SeqCst) + 1;
         self.wake_writer();
         let complete = self.progress.wait_until(deadline, || {
-            let done = self.counters.written.load(Ordering::Acquire) + self.counters.dropped_after_accept();
+            let done = self.counters.written.load(Ordering::Acquire)
+                + self.counters.dropped_after_accept();
             if done < target || self.flush_done.load(Ordering::Acquire) < ticket {
                 // Ask again in case the writer went to sleep in between.
                 self.wake_writer();
@@ -323,7 +333,9 @@ pub struct Logger {
 
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Logger").field("name", &self.shared.name).finish_non_exhaustive()
+        f.debug_struct("Logger")
+            .field("name", &self.shared.name)
+            .finish_non_exhaustive()
     }
 }
 

@@ -36,7 +36,11 @@ pub fn stderr_handler() -> ErrorHandler {
                     e.operation, e.class, e.message, suppressed
                 )
             } else {
-                writeln!(err, "jamless: {} failed ({}): {}", e.operation, e.class, e.message)
+                writeln!(
+                    err,
+                    "jamless: {} failed ({}): {}",
+                    e.operation, e.class, e.message
+                )
             };
         }
     })

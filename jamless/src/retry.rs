@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn healthy_sink_goes_primary() {
         let r = Retry::default();
-        assert_eq!(r.route(Instant::now(), &policy(true), false), Route::Primary);
+        assert_eq!(
+            r.route(Instant::now(), &policy(true), false),
+            Route::Primary
+        );
     }
 
     #[test]
@@ -119,7 +122,10 @@ mod tests {
         let t0 = Instant::now();
         let mut r = Retry::default();
         r.on_failure(t0, &p);
-        assert_eq!(r.route(t0 + Duration::from_millis(10), &p, false), Route::Primary);
+        assert_eq!(
+            r.route(t0 + Duration::from_millis(10), &p, false),
+            Route::Primary
+        );
     }
 
     #[test]
@@ -132,7 +138,10 @@ mod tests {
             let later = t0 + Duration::from_millis(1500);
             r.on_failure(later, &p);
             assert_eq!(r.route(later, &p, false), expect);
-            assert_eq!(r.route(later + Duration::from_millis(80), &p, false), Route::Primary);
+            assert_eq!(
+                r.route(later + Duration::from_millis(80), &p, false),
+                Route::Primary
+            );
         }
     }
 

@@ -71,7 +71,11 @@ pub(crate) struct WriterParts {
 }
 
 impl WriterParts {
-    pub(crate) fn new(renderer: Renderer, sink: Box<dyn Sink>, fallback: Option<Box<dyn Sink>>) -> WriterParts {
+    pub(crate) fn new(
+        renderer: Renderer,
+        sink: Box<dyn Sink>,
+        fallback: Option<Box<dyn Sink>>,
+    ) -> WriterParts {
         WriterParts {
             renderer,
             sink,
@@ -97,13 +101,23 @@ pub(crate) enum Exit {
 /// The writer thread's body.
 pub(crate) fn writer_main(shared: Arc<Shared>) -> Exit {
     let _ = IS_WRITER.try_with(|w| w.set(true));
-    *shared.writer_thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::thread::current());
+    *shared
+        .writer_thread
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some(std::thread::current());
     let Some(mut consumer) = shared.queue.take_consumer() else {
-        shared.report("start writer", "internal", "another writer still holds the queue".into());
+        shared.report(
+            "start writer",
+            "internal",
+            "another writer still holds the queue".into(),
+        );
         return Exit::NoConsumer;
     };
     let mut parts = shared.parts.lock().unwrap_or_else(|p| p.into_inner());
-    shared.status.heartbeat_ns.store(shared.mono_ns(), Ordering::Relaxed);
+    shared
+        .status
+        .heartbeat_ns
+        .store(shared.mono_ns(), Ordering::Relaxed);
     // Release: callers that see the writer alive see its setup done.
     shared.status.writer_alive.store(true, Ordering::Release);
     let exit = loop {
@@ -137,7 +151,10 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn heartbeat(shared: &Shared) {
-    shared.status.heartbeat_ns.store(shared.mono_ns(), Ordering::Relaxed);
+    shared
+        .status
+        .heartbeat_ns
+        .store(shared.mono_ns(), Ordering::Relaxed);
     if shared.status.stalled.load(Ordering::Relaxed) {
         shared.status.stalled.store(false, Ordering::Release);
     }
@@ -155,7 +172,10 @@ fn run(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterParts) -> Exi
         if shared.reopen_requested.swap(false, Ordering::SeqCst) {
             sink_call(shared, parts, "reopen", |s| s.reopen());
         }
-        if parts.last_maintain.is_none_or(|t| now.duration_since(t) >= cfg.maintain_interval) {
+        if parts
+            .last_maintain
+            .is_none_or(|t| now.duration_since(t) >= cfg.maintain_interval)
+        {
             parts.last_maintain = Some(now);
             let wall = SystemTime::now();
             sink_call(shared, parts, "maintain", |s| s.maintain(wall));
@@ -207,7 +227,8 @@ fn sleep_until(shared: &Shared, consumer: &Consumer, until: Instant, only_reques
         let pending = shared.kill_requested.load(Ordering::SeqCst)
             || shared.reopen_requested.load(Ordering::SeqCst)
             || shared.shutdown_requested.load(Ordering::SeqCst)
-            || shared.flush_requested.load(Ordering::SeqCst) > shared.flush_done.load(Ordering::SeqCst)
+            || shared.flush_requested.load(Ordering::SeqCst)
+                > shared.flush_done.load(Ordering::SeqCst)
             || (!only_requests && !consumer.is_empty());
         if pending {
             shared.writer_sleeping.store(false, Ordering::SeqCst);
@@ -229,7 +250,9 @@ fn sleep_until(shared: &Shared, consumer: &Consumer, until: Instant, only_reques
 
 /// Drains one batch from the queue and renders it into the batch buffer.
 fn render_batch(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterParts) -> usize {
-    let WriterParts { renderer, batch, .. } = parts;
+    let WriterParts {
+        renderer, batch, ..
+    } = parts;
     consumer.read_batch(shared.config.batch_bytes, |rec| {
         let start = batch.buf.len();
         let result = catch_unwind(AssertUnwindSafe(|| match RecordView::parse(rec) {
@@ -239,18 +262,30 @@ fn render_batch(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterPart
             }
             Err(_) => None,
         }));
-        let raw_level = rec.get(1).copied().and_then(Level::from_u8).unwrap_or(Level::Error);
+        let raw_level = rec
+            .get(1)
+            .copied()
+            .and_then(Level::from_u8)
+            .unwrap_or(Level::Error);
         match result {
             Ok(Some(level)) => batch.push_record(level),
             Ok(None) => {
                 batch.buf.truncate(start);
-                shared.counters.drop_records(DropCause::Internal, raw_level, 1, now_ns());
-                shared.report("decode", "internal", format!("malformed record of {} bytes", rec.len()));
+                shared
+                    .counters
+                    .drop_records(DropCause::Internal, raw_level, 1, now_ns());
+                shared.report(
+                    "decode",
+                    "internal",
+                    format!("malformed record of {} bytes", rec.len()),
+                );
             }
             Err(payload) => {
                 batch.buf.truncate(start);
                 shared.status.panics.fetch_add(1, Ordering::Relaxed);
-                shared.counters.drop_records(DropCause::Panic, raw_level, 1, now_ns());
+                shared
+                    .counters
+                    .drop_records(DropCause::Panic, raw_level, 1, now_ns());
                 shared.report("render", "panic", panic_message(&*payload));
             }
         }
@@ -269,7 +304,11 @@ fn sink_call(
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             shared.status.io_errors.fetch_add(1, Ordering::Relaxed);
-            shared.report(operation, classify(&e).as_str(), format!("{}: {e}", parts.sink.describe()));
+            shared.report(
+                operation,
+                classify(&e).as_str(),
+                format!("{}: {e}", parts.sink.describe()),
+            );
         }
         Err(payload) => {
             shared.status.panics.fetch_add(1, Ordering::Relaxed);
@@ -307,14 +346,26 @@ fn write_batch(shared: &Shared, parts: &mut WriterParts) {
                 sleep_hold(shared, t);
             }
             Route::Fallback => {
-                parts.batch.skip_partial_line(shared, Dest::Primary, &mut parts.newline_due);
+                parts
+                    .batch
+                    .skip_partial_line(shared, Dest::Primary, &mut parts.newline_due);
                 batch::write_to(shared, parts, Dest::Fallback);
                 if !parts.batch.done() {
-                    parts.batch.drop_rest(shared, DropCause::IoFailure, Dest::Fallback, &mut parts.newline_due);
+                    parts.batch.drop_rest(
+                        shared,
+                        DropCause::IoFailure,
+                        Dest::Fallback,
+                        &mut parts.newline_due,
+                    );
                 }
             }
             Route::Drop => {
-                parts.batch.drop_rest(shared, DropCause::IoFailure, Dest::Primary, &mut parts.newline_due);
+                parts.batch.drop_rest(
+                    shared,
+                    DropCause::IoFailure,
+                    Dest::Primary,
+                    &mut parts.newline_due,
+                );
             }
         }
     }
@@ -324,7 +375,9 @@ fn write_batch(shared: &Shared, parts: &mut WriterParts) {
 fn sleep_hold(shared: &Shared, until: Instant) {
     while Instant::now() < until {
         shared.writer_sleeping.store(true, Ordering::SeqCst);
-        if shared.shutdown_requested.load(Ordering::SeqCst) || shared.kill_requested.load(Ordering::SeqCst) {
+        if shared.shutdown_requested.load(Ordering::SeqCst)
+            || shared.kill_requested.load(Ordering::SeqCst)
+        {
             shared.writer_sleeping.store(false, Ordering::SeqCst);
             return;
         }

@@ -18,7 +18,9 @@ fn read_all(mut f: File) -> String {
 }
 
 fn records(text: &str) -> usize {
-    text.lines().filter(|l| l.contains("seq=") && !is_notice(l)).count()
+    text.lines()
+        .filter(|l| l.contains("seq=") && !is_notice(l))
+        .count()
 }
 
 fn log_n(logger: &Logger, from: u64, n: u64) {
@@ -31,7 +33,11 @@ fn log_n(logger: &Logger, from: u64, n: u64) {
 fn log_until_exists(logger: &Logger, path: &Path, seq: &mut u64) {
     let t0 = Instant::now();
     while !path.exists() {
-        assert!(t0.elapsed() < Duration::from_secs(20), "never recreated {path:?}: {}", logger.health());
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "never recreated {path:?}: {}",
+            logger.health()
+        );
         log_n(logger, *seq, 10);
         *seq += 10;
         logger.flush(Duration::from_secs(5));
@@ -138,9 +144,15 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let ok = std::process::Command::new("umount").arg(self.dir.path()).status().map(|s| s.success());
+        let ok = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status()
+            .map(|s| s.success());
         if !matches!(ok, Ok(true)) {
-            let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.path())
+                .status();
         }
     }
 }
@@ -170,8 +182,15 @@ fn disk_full_is_survived_and_nothing_is_glued() {
     log_n(&logger, seq, 2_000);
     seq += 2_000;
     let h = settle(&logger);
-    assert!(h.drops.io_failure > 0, "writes failed on the full disk: {h}");
-    assert!(reports.lock().unwrap().iter().any(|r| r.class == "disk_full"));
+    assert!(
+        h.drops.io_failure > 0,
+        "writes failed on the full disk: {h}"
+    );
+    assert!(reports
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|r| r.class == "disk_full"));
     // Free space: the writer heals.
     std::fs::remove_file(&filler).unwrap();
     std::thread::sleep(Duration::from_millis(20));
@@ -188,6 +207,12 @@ fn disk_full_is_survived_and_nothing_is_glued() {
         }
     }
     assert_eq!(whole as u64, h.written, "{h}");
-    assert!(text.contains(&format!("seq={} end", seq - 1)), "writes resumed after space was freed");
-    assert!(text.lines().any(is_notice), "the losses were written into the log");
+    assert!(
+        text.contains(&format!("seq={} end", seq - 1)),
+        "writes resumed after space was freed"
+    );
+    assert!(
+        text.lines().any(is_notice),
+        "the losses were written into the log"
+    );
 }

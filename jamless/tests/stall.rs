@@ -35,7 +35,11 @@ fn idle_reader(path: &Path) -> File {
 fn wait_for_state(logger: &jamless::Logger, want: State) {
     let t0 = Instant::now();
     while logger.health().state != want {
-        assert!(t0.elapsed() < Duration::from_secs(20), "never reached {want}: {}", logger.health());
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "never reached {want}: {}",
+            logger.health()
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -77,7 +81,11 @@ fn million_records_into_a_stalled_fifo_never_hang_and_all_are_counted() {
         .build()
         .unwrap();
     let threads = 4;
-    let per_thread: u64 = if cfg!(debug_assertions) { 100_000 } else { 250_000 };
+    let per_thread: u64 = if cfg!(debug_assertions) {
+        100_000
+    } else {
+        250_000
+    };
     let (tx, rx) = mpsc::channel();
     for t in 0..threads {
         let logger = logger.clone();
@@ -87,8 +95,17 @@ fn million_records_into_a_stalled_fifo_never_hang_and_all_are_counted() {
             let mut accepted = 0u64;
             for i in 0..per_thread {
                 let t0 = Instant::now();
-                let level = if i % 10 == 0 { Level::Warn } else { Level::Info };
-                if logger.log(level, "load", format_args!("t={t} i={i} payload=0123456789abcdef")) == Outcome::Accepted {
+                let level = if i % 10 == 0 {
+                    Level::Warn
+                } else {
+                    Level::Info
+                };
+                if logger.log(
+                    level,
+                    "load",
+                    format_args!("t={t} i={i} payload=0123456789abcdef"),
+                ) == Outcome::Accepted
+                {
                     accepted += 1;
                 }
                 max = max.max(t0.elapsed());
@@ -100,7 +117,9 @@ fn million_records_into_a_stalled_fifo_never_hang_and_all_are_counted() {
     let mut max = Duration::ZERO;
     for _ in 0..threads {
         // A generous bound that only a hang exceeds.
-        let (m, _) = rx.recv_timeout(Duration::from_secs(300)).expect("a logging thread hung");
+        let (m, _) = rx
+            .recv_timeout(Duration::from_secs(300))
+            .expect("a logging thread hung");
         max = max.max(m);
     }
     assert!(max < Duration::from_secs(1), "a log call took {max:?}");
@@ -108,7 +127,11 @@ fn million_records_into_a_stalled_fifo_never_hang_and_all_are_counted() {
     let h = logger.health();
     assert!(h.drops.queue_full > 0, "the queue filled: {h}");
     assert!(h.drops.shed > 0, "info was shed above the watermark: {h}");
-    assert_eq!(h.drops.by_level[1], h.drops.queue_full.min(h.drops.by_level[1]), "{h}");
+    assert_eq!(
+        h.drops.by_level[1],
+        h.drops.queue_full.min(h.drops.by_level[1]),
+        "{h}"
+    );
     assert!(reports.lock().unwrap().iter().any(|r| r.class == "stalled"));
 
     // Now someone reads: the writer unblocks, drains, and heals.
@@ -148,7 +171,11 @@ fn waiting_callers_stop_at_once_when_the_writer_stalls() {
     // Fill the pipe and the queue; once stalled, nobody waits any more.
     let mut offered = 0u64;
     while logger.health().state != State::Stalled {
-        logger.log(Level::Info, "fill", format_args!("filler record {offered} xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+        logger.log(
+            Level::Info,
+            "fill",
+            format_args!("filler record {offered} xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+        );
         offered += 1;
         assert!(offered < 10_000_000, "never stalled");
     }
@@ -157,19 +184,29 @@ fn waiting_callers_stop_at_once_when_the_writer_stalls() {
     offered += 1;
     let took = t0.elapsed();
     assert_eq!(out, Outcome::Dropped(DropCause::QueueFull));
-    assert!(took < Duration::from_secs(4), "waited {took:?} although the writer is stalled");
+    assert!(
+        took < Duration::from_secs(4),
+        "waited {took:?} although the writer is stalled"
+    );
     assert_eq!(logger.health().waiting_callers, 0);
     // Shutting down with a stalled sink returns by its deadline.
     let t0 = Instant::now();
     let report = guard.shutdown(Duration::from_millis(300));
-    assert!(t0.elapsed() < Duration::from_secs(5), "shutdown hung: {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "shutdown hung: {:?}",
+        t0.elapsed()
+    );
     assert!(!report.complete);
     assert!(report.unwritten > 0);
     let h = logger.health();
     assert_eq!(h.state, State::ShutDown);
     assert_eq!(h.offered, offered);
     assert_eq!(h.accepted + h.rejected, offered);
-    assert_eq!(logger.log(Level::Error, "late", format_args!("x")), Outcome::Dropped(DropCause::Shutdown));
+    assert_eq!(
+        logger.log(Level::Error, "late", format_args!("x")),
+        Outcome::Dropped(DropCause::Shutdown)
+    );
 }
 
 #[test]
@@ -188,7 +225,11 @@ fn flush_with_a_stalled_sink_returns_by_its_deadline() {
     // More than the pipe holds, so the writer blocks.
     let mut offered = 0;
     for i in 0..5_000 {
-        logger.log(Level::Warn, "t", format_args!("record {i} with some padding to fill the pipe buffer quickly"));
+        logger.log(
+            Level::Warn,
+            "t",
+            format_args!("record {i} with some padding to fill the pipe buffer quickly"),
+        );
         offered += 1;
     }
     let t0 = Instant::now();

@@ -6,7 +6,9 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{assert_accounted, collecting_handler, is_notice, settle, Fault, FaultySink, MemorySink};
+use common::{
+    assert_accounted, collecting_handler, is_notice, settle, Fault, FaultySink, MemorySink,
+};
 use jamless::{Builder, DropCause, Level, Outcome, State};
 
 fn msg(i: u64) -> String {
@@ -41,7 +43,10 @@ fn panicking_sink_loses_only_counted_batches() {
         .unwrap();
     let n = 5_000u64;
     for i in 0..n {
-        assert_eq!(logger.log(Level::Info, "t", format_args!("{}", msg(i))), Outcome::Accepted);
+        assert_eq!(
+            logger.log(Level::Info, "t", format_args!("{}", msg(i))),
+            Outcome::Accepted
+        );
         if i % 100 == 99 {
             logger.flush(Duration::from_secs(10));
         }
@@ -84,10 +89,17 @@ fn failing_sink_is_retried_until_it_recovers_without_loss() {
     sink.set(Fault::None);
     let h = settle(&logger);
     assert_accounted(&h, 1_000);
-    assert_eq!(h.written, 1_000, "nothing lost across a transient failure: {h}");
+    assert_eq!(
+        h.written, 1_000,
+        "nothing lost across a transient failure: {h}"
+    );
     assert_eq!(h.state, State::Healthy);
     assert!(h.last_error.is_some());
-    assert!(reports.lock().unwrap().iter().any(|r| r.class == "disk_full"));
+    assert!(reports
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|r| r.class == "disk_full"));
     assert_eq!(assert_no_glued_lines(&sink.inner.text()), 1_000);
 }
 
@@ -175,7 +187,10 @@ fn torn_write_never_glues_records() {
     assert_accounted(&h, 401);
     let text = sink.inner.text();
     let whole = assert_no_glued_lines(&text) as u64;
-    assert_eq!(whole, h.written, "every written record is a whole line:\n{text}");
+    assert_eq!(
+        whole, h.written,
+        "every written record is a whole line:\n{text}"
+    );
     assert!(text.contains(&msg(400)));
 }
 
@@ -194,7 +209,11 @@ fn writer_death_is_survived_and_restarted() {
         logger.simulate_writer_death();
         for i in 0..2_000 {
             // Callers keep going whether the writer is alive or not.
-            logger.log(Level::Info, "t", format_args!("{}", msg(round * 10_000 + i)));
+            logger.log(
+                Level::Info,
+                "t",
+                format_args!("{}", msg(round * 10_000 + i)),
+            );
             offered += 1;
         }
         let h = settle(&logger);
@@ -226,7 +245,8 @@ fn drop_notice_is_written_into_the_log() {
     let mut offered = 0u64;
     let mut dropped = 0u64;
     while dropped < 100 {
-        if let Outcome::Dropped(c) = logger.log(Level::Info, "t", format_args!("{}", msg(offered))) {
+        if let Outcome::Dropped(c) = logger.log(Level::Info, "t", format_args!("{}", msg(offered)))
+        {
             assert_eq!(c, DropCause::QueueFull);
             dropped += 1;
         }
@@ -240,7 +260,10 @@ fn drop_notice_is_written_into_the_log() {
     let notices: Vec<_> = lines.iter().filter(|l| is_notice(l)).collect();
     assert_eq!(notices.len() as u64, h.notices_written);
     assert!(!notices.is_empty(), "a notice reached the log");
-    assert!(notices[0].contains(&format!("{dropped} records dropped")), "{notices:?}");
+    assert!(
+        notices[0].contains(&format!("{dropped} records dropped")),
+        "{notices:?}"
+    );
     assert!(notices[0].contains("queue_full"), "{notices:?}");
     assert_eq!(lines.len() as u64, h.written + h.notices_written);
 }

@@ -90,7 +90,10 @@ impl Batch {
     /// are now complete.
     fn advance(&mut self, shared: &Shared, reported: &mut DropTotals, n: usize, dest: Dest) {
         self.pos += n;
-        shared.counters.bytes_written.fetch_add(n as u64, Ordering::Relaxed);
+        shared
+            .counters
+            .bytes_written
+            .fetch_add(n as u64, Ordering::Relaxed);
         while self.next < self.lines.len() && self.lines[self.next].end <= self.pos {
             let line = &self.lines[self.next];
             match line.notice {
@@ -102,7 +105,10 @@ impl Batch {
                     // Release: a flush that sees this count sees the write.
                     shared.counters.written.fetch_add(1, Ordering::Release);
                     if dest == Dest::Fallback {
-                        shared.counters.written_fallback.fetch_add(1, Ordering::Relaxed);
+                        shared
+                            .counters
+                            .written_fallback
+                            .fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
@@ -112,14 +118,21 @@ impl Batch {
 
     /// If the next line was written in part to `dest`, gives it up (counted
     /// as an I/O failure) so that another sink starts on a whole line.
-    pub(crate) fn skip_partial_line(&mut self, shared: &Shared, dest: Dest, newline_due: &mut [bool; 2]) {
+    pub(crate) fn skip_partial_line(
+        &mut self,
+        shared: &Shared,
+        dest: Dest,
+        newline_due: &mut [bool; 2],
+    ) {
         if self.done() || self.pos == self.line_start(self.next) {
             return;
         }
         newline_due[dest as usize] = true;
         let line = &self.lines[self.next];
         if line.notice.is_none() {
-            shared.counters.drop_records(DropCause::IoFailure, line.level, 1, now_ns());
+            shared
+                .counters
+                .drop_records(DropCause::IoFailure, line.level, 1, now_ns());
         }
         self.pos = line.end;
         self.next += 1;
@@ -127,7 +140,13 @@ impl Batch {
 
     /// Gives up every line not yet written, counting records under `cause`.
     /// A line cut short in `dest` makes its next write start on a new line.
-    pub(crate) fn drop_rest(&mut self, shared: &Shared, cause: DropCause, dest: Dest, newline_due: &mut [bool; 2]) {
+    pub(crate) fn drop_rest(
+        &mut self,
+        shared: &Shared,
+        cause: DropCause,
+        dest: Dest,
+        newline_due: &mut [bool; 2],
+    ) {
         if !self.done() && self.pos > self.line_start(self.next) {
             newline_due[dest as usize] = true;
         }
@@ -165,7 +184,11 @@ fn write_all(
         match catch_unwind(AssertUnwindSafe(|| sink.write(&bytes[off..]))) {
             Ok(Ok(0)) => {
                 shared.status.io_errors.fetch_add(1, Ordering::Relaxed);
-                shared.report("write", "other", format!("{}: wrote 0 bytes", sink.describe()));
+                shared.report(
+                    "write",
+                    "other",
+                    format!("{}: wrote 0 bytes", sink.describe()),
+                );
                 return Err(Failure::Error);
             }
             Ok(Ok(n)) => {
@@ -176,12 +199,20 @@ fn write_all(
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Ok(Err(e)) => {
                 shared.status.io_errors.fetch_add(1, Ordering::Relaxed);
-                shared.report("write", classify(&e).as_str(), format!("{}: {e}", sink.describe()));
+                shared.report(
+                    "write",
+                    classify(&e).as_str(),
+                    format!("{}: {e}", sink.describe()),
+                );
                 return Err(Failure::Error);
             }
             Err(payload) => {
                 shared.status.panics.fetch_add(1, Ordering::Relaxed);
-                shared.report("write", "panic", format!("{}: {}", sink.describe(), panic_message(&*payload)));
+                shared.report(
+                    "write",
+                    "panic",
+                    format!("{}: {}", sink.describe(), panic_message(&*payload)),
+                );
                 return Err(Failure::Panic);
             }
         }
@@ -220,7 +251,9 @@ pub(crate) fn write_to(shared: &Shared, parts: &mut WriterParts, dest: Dest) -> 
     }
     let pos = batch.pos;
     let buf = std::mem::take(&mut batch.buf);
-    let result = write_all(shared, sink, &buf[pos..], |n| batch.advance(shared, reported, n, dest));
+    let result = write_all(shared, sink, &buf[pos..], |n| {
+        batch.advance(shared, reported, n, dest)
+    });
     batch.buf = buf;
     match result {
         Ok(()) => true,

@@ -48,7 +48,11 @@ pub(super) fn maybe_render(shared: &Shared, parts: &mut WriterParts, now: Instan
     if n == 0 {
         return;
     }
-    if !force && parts.last_notice.is_some_and(|t| now.duration_since(t) < shared.config.notice_interval) {
+    if !force
+        && parts
+            .last_notice
+            .is_some_and(|t| now.duration_since(t) < shared.config.notice_interval)
+    {
         return;
     }
     parts.last_notice = Some(now);
@@ -72,8 +76,12 @@ pub(super) fn maybe_render(shared: &Shared, parts: &mut WriterParts, now: Instan
             fields.push((LEVEL_KEYS[i], Value::U64(new.by_level[i])));
         }
     }
-    parts
-        .renderer
-        .render_notice(Level::Warn, now_ns(), &message, &fields, &mut parts.batch.buf);
+    parts.renderer.render_notice(
+        Level::Warn,
+        now_ns(),
+        &message,
+        &fields,
+        &mut parts.batch.buf,
+    );
     parts.batch.push_notice(totals);
 }

@@ -14,7 +14,11 @@ use jamless::{HealthSnapshot, Logger, Sink};
 #[track_caller]
 pub fn assert_accounted(h: &HealthSnapshot, offered: u64) {
     assert_eq!(h.offered, offered, "offered by the test vs. counted: {h}");
-    assert_eq!(h.accepted + h.rejected, offered, "offered = accepted + rejected: {h}");
+    assert_eq!(
+        h.accepted + h.rejected,
+        offered,
+        "offered = accepted + rejected: {h}"
+    );
     assert_eq!(h.queued, 0, "queue should be drained: {h}");
     assert_eq!(h.queue_used_bytes, 0, "queue bytes should be zero: {h}");
     assert_eq!(
@@ -23,13 +27,21 @@ pub fn assert_accounted(h: &HealthSnapshot, offered: u64) {
         "accepted = written + dropped_after_accept + queued: {h}"
     );
     let by_level: u64 = h.drops.by_level.iter().sum();
-    assert_eq!(by_level, h.dropped(), "per-level drops add up to all drops: {h}");
+    assert_eq!(
+        by_level,
+        h.dropped(),
+        "per-level drops add up to all drops: {h}"
+    );
 }
 
 /// Flushes until the logger is quiet or the (generous) deadline passes.
 pub fn settle(logger: &Logger) -> HealthSnapshot {
     let r = logger.flush(Duration::from_secs(30));
-    assert!(r.complete, "flush did not complete: {r:?} {}", logger.health());
+    assert!(
+        r.complete,
+        "flush did not complete: {r:?} {}",
+        logger.health()
+    );
     logger.health()
 }
 
@@ -140,7 +152,8 @@ impl Sink for FaultySink {
 pub fn collecting_handler() -> (jamless::ErrorHandler, Arc<Mutex<Vec<jamless::LastError>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
-    let h: jamless::ErrorHandler = Arc::new(move |e: &jamless::LastError| s.lock().unwrap().push(e.clone()));
+    let h: jamless::ErrorHandler =
+        Arc::new(move |e: &jamless::LastError| s.lock().unwrap().push(e.clone()));
     (h, seen)
 }
 
