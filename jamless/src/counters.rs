@@ -169,10 +169,6 @@ impl Counters {
         self.by_cause[cause.index()].load(Ordering::Relaxed)
     }
 
-    pub(crate) fn dropped_level(&self, level: Level) -> u64 {
-        self.by_level[level.index()].load(Ordering::Relaxed)
-    }
-
     pub(crate) fn rejected(&self) -> u64 {
         DropCause::ALL
             .iter()

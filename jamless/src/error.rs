@@ -18,7 +18,6 @@ enum ErrorKind {
     Config(String),
     Io { context: String, source: io::Error },
     AlreadyInstalled(&'static str),
-    ShutDown,
 }
 
 impl Error {
@@ -43,12 +42,6 @@ impl Error {
         }
     }
 
-    pub(crate) fn shut_down() -> Error {
-        Error {
-            kind: ErrorKind::ShutDown,
-        }
-    }
-
     /// True if the configuration was invalid (a bad pattern, filter or size).
     pub fn is_config(&self) -> bool {
         matches!(self.kind, ErrorKind::Config(_))
@@ -63,11 +56,6 @@ impl Error {
     pub fn is_already_installed(&self) -> bool {
         matches!(self.kind, ErrorKind::AlreadyInstalled(_))
     }
-
-    /// True if the logger has been shut down.
-    pub fn is_shut_down(&self) -> bool {
-        matches!(self.kind, ErrorKind::ShutDown)
-    }
 }
 
 impl fmt::Display for Error {
@@ -78,7 +66,6 @@ impl fmt::Display for Error {
             ErrorKind::AlreadyInstalled(what) => {
                 write!(f, "a global {what} logger is already installed")
             }
-            ErrorKind::ShutDown => write!(f, "the logger has been shut down"),
         }
     }
 }

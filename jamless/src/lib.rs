@@ -44,7 +44,7 @@
 //!   (see [`HealthSnapshot`]).
 //! * The writer survives sink errors (retry, back-off, fallback) and panics
 //!   in sinks and renderers; a dead writer thread is restarted.
-#![deny(missing_docs, unreachable_pub)]
+#![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod builder;
@@ -58,6 +58,7 @@ mod local;
 mod logger;
 mod policy;
 mod prometheus;
+#[allow(unsafe_code)] // The ring buffer; every block has a SAFETY comment.
 mod queue;
 mod record;
 mod render;

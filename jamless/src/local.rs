@@ -42,8 +42,3 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
         .ok()
         .flatten()
 }
-
-/// This thread's stable id (for counter striping), or 0 when unavailable.
-pub(crate) fn thread_id() -> u64 {
-    with_local(|l| l.id).unwrap_or(0)
-}

@@ -37,10 +37,6 @@ pub(crate) struct Retry {
 }
 
 impl Retry {
-    pub(crate) fn is_failing(&self) -> bool {
-        self.failing_since.is_some()
-    }
-
     pub(crate) fn on_success(&mut self) {
         *self = Retry::default();
     }
@@ -161,7 +157,6 @@ mod tests {
         let mut r = Retry::default();
         r.on_failure(t0, &p);
         r.on_success();
-        assert!(!r.is_failing());
         assert_eq!(r.route(t0, &p, false), Route::Primary);
     }
 }

@@ -16,10 +16,11 @@ use jamless::{Builder, DropCause, Level, Outcome, Overflow, State};
 
 fn make_fifo(dir: &Path) -> PathBuf {
     let path = dir.join("stalled.log");
-    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-    // SAFETY: `c` is a valid NUL-terminated path.
-    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
-    assert_eq!(rc, 0, "mkfifo: {}", std::io::Error::last_os_error());
+    let status = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo failed: {status}");
     path
 }
 

@@ -23,7 +23,6 @@
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -170,7 +169,7 @@ impl FileSink {
             return Err(open_error(path, err, true));
         }
         let Some(dir) = parent.filter(|_| self.config.create_dirs) else {
-            let parent_exists = parent.map_or(true, Path::exists);
+            let parent_exists = parent.is_none_or(Path::exists);
             return Err(open_error(path, err, parent_exists));
         };
         if let Err(err) = DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir) {
@@ -297,21 +296,13 @@ fn open_error(path: &Path, err: io::Error, parent_exists: bool) -> io::Error {
 
 /// Clears `O_NONBLOCK`, set only so that opening a FIFO without a reader
 /// fails instead of blocking; writes should block as usual.
-#[allow(unsafe_code)]
+/// Clears `O_NONBLOCK` after the open, so writes block as usual (only the
+/// writer thread ever waits on them).
 fn clear_nonblocking(file: &File) -> io::Result<()> {
-    let fd = file.as_raw_fd();
-    // SAFETY: `fd` is a valid descriptor for as long as `file` is borrowed;
-    // F_GETFL takes no argument and touches no memory.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    if flags & libc::O_NONBLOCK != 0 {
-        // SAFETY: as above; F_SETFL takes an integer and touches no memory.
-        let rc = unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) };
-        if rc == -1 {
-            return Err(io::Error::last_os_error());
-        }
+    use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
+    let flags = fcntl_getfl(file)?;
+    if flags.contains(OFlags::NONBLOCK) {
+        fcntl_setfl(file, flags - OFlags::NONBLOCK)?;
     }
     Ok(())
 }

@@ -123,7 +123,7 @@ impl Sink for FaultySink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let call = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
         let every = self.panic_every.load(Ordering::Relaxed);
-        if every > 0 && call % every == 0 {
+        if every > 0 && call.is_multiple_of(every) {
             panic!("test sink panics on call {call}");
         }
         let fault = *self.fault.lock().unwrap();
