@@ -22,13 +22,14 @@ const STALL_FOR: Duration = Duration::from_secs(3);
 const RECOVER_FOR: Duration = Duration::from_secs(2);
 
 fn mkfifo(path: &Path) -> std::io::Result<()> {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
-        .map_err(|e| std::io::Error::new(ErrorKind::InvalidInput, e))?;
-    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
-    if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } == 0 {
+    let status = std::process::Command::new("mkfifo").arg(path).status()?;
+    if status.success() {
         Ok(())
     } else {
-        Err(std::io::Error::last_os_error())
+        Err(std::io::Error::other(format!(
+            "mkfifo {}: {status}",
+            path.display()
+        )))
     }
 }
 
