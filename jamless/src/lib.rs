@@ -64,6 +64,7 @@ mod record;
 mod render;
 mod report;
 mod retry;
+mod rotation;
 mod sink;
 mod supervisor;
 mod writer;
@@ -82,4 +83,8 @@ pub use logger::{FlushReport, Logger};
 pub use policy::{Outcome, Overflow, Shedding, MAX_BLOCK};
 pub use render::{Format, TimeZoneChoice};
 pub use report::{stderr_handler, ErrorHandler};
-pub use sink::{FileSink, FileSinkBuilder, IoErrorClass, Sink, StderrSink};
+pub use rotation::{Compression, Naming, Retention, Rotation, RotationTz};
+pub use sink::{
+    Clock, FileSink, FileSinkBuilder, IoErrorClass, RotatingFileSink, RotatingFileSinkBuilder,
+    Sink, StderrSink,
+};

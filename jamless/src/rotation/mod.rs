@@ -4,8 +4,8 @@
 //! The planning here is pure (the style of quinn): the functions take the
 //! time and what was observed on disk and return a decision, so every rule
 //! is tested without a clock or a file system. Two small modules do the
-//! I/O the plans call for: `scan` lists a directory and
-//! `compress` compresses one file.
+//! I/O the plans call for: `scan` lists a directory and `compress`
+//! compresses one file.
 //!
 //! | module | idea |
 //! |---|---|
@@ -24,8 +24,7 @@
 //! `app.2026-11-27.1.log`, `app.2026-11-27.2.log` when a size limit splits
 //! the period. Every process computes the same name from the clock, so
 //! processes sharing a directory converge on the same file without renaming
-//! anything. The rotation instant is computed (`schedule`),
-//! never polled.
+//! anything. The rotation instant is computed (`schedule`), never polled.
 //!
 //! Decisions, and why:
 //!
@@ -47,7 +46,6 @@
 //! * **Settling.** A file is only compressed or deleted once it is closed
 //!   and has been quiet for a grace period (another process may still write
 //!   a late batch into the file of a period that just ended).
-#![allow(dead_code)] // TODO(integration): remove once the file sink uses every item.
 
 mod compress;
 mod instance;
@@ -67,14 +65,13 @@ pub use naming::Naming;
 pub use retention::{Compression, Retention};
 
 // The crate-internal surface, for the file sink and the housekeeper.
-#[allow(unused_imports)] // TODO(integration): remove once the file sink uses them.
 pub(crate) use self::{
-    compress::{compress_file, recover, CompressOutcome, Recovered, SkipReason},
+    compress::{compress_file, recover, CompressOutcome},
     instance::InstanceEnv,
-    naming::{Names, ParsedName},
-    retention::{plan, Observed, Plan},
+    naming::Names,
+    retention::plan,
     scan::{highest_index, scan},
-    schedule::{label_start, next_boundary, period_label, period_start},
+    schedule::{next_boundary, period_label, period_start},
 };
 
 /// Seconds in a day without DST changes.

@@ -194,6 +194,7 @@ impl Names {
     }
 
     /// The expanded instance tag.
+    #[cfg(test)]
     pub(crate) fn tag(&self) -> Option<&str> {
         self.tag.as_deref()
     }

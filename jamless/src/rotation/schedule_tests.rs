@@ -6,8 +6,6 @@ use jiff::{SignedDuration, Timestamp};
 use super::{label_start, next_boundary, period_label, period_start};
 use crate::rotation::Rotation;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
 fn ts(text: &str) -> Timestamp {
     text.parse()
         .unwrap_or_else(|e| panic!("bad timestamp {text:?}: {e}"))

@@ -131,14 +131,14 @@ pub struct FileSink {
 
 /// An open log file and the identity it had when opened.
 #[derive(Debug)]
-struct OpenFile {
-    file: File,
-    dev: u64,
-    ino: u64,
+pub(crate) struct OpenFile {
+    pub(crate) file: File,
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
     /// The path it was opened from, which `maintain` checks. Kept apart
     /// from the configured path so that rotation can change the target
     /// between writes.
-    path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
 impl FileSink {
@@ -152,14 +152,18 @@ impl FileSink {
     fn file(&mut self) -> io::Result<&mut OpenFile> {
         let file = match self.current.take() {
             Some(file) => file,
-            None => self.open_path(&self.config.path)?,
+            None => self.config.open_path(&self.config.path)?,
         };
         Ok(self.current.insert(file))
     }
+}
 
+impl FileSinkBuilder {
     /// Opens `path` for appending, creating it and (if allowed) its missing
     /// parent directories. Errors are classified and name the path.
-    fn open_path(&self, path: &Path) -> io::Result<OpenFile> {
+    /// Opens `path` with this configuration (creating directories if
+    /// allowed). Used by the plain and the rotating file sinks.
+    pub(crate) fn open_path(&self, path: &Path) -> io::Result<OpenFile> {
         let err = match self.open_once(path) {
             Ok(file) => return Ok(file),
             Err(err) => err,
@@ -168,7 +172,7 @@ impl FileSink {
         if err.kind() != io::ErrorKind::NotFound {
             return Err(open_error(path, err, true));
         }
-        let Some(dir) = parent.filter(|_| self.config.create_dirs) else {
+        let Some(dir) = parent.filter(|_| self.create_dirs) else {
             let parent_exists = parent.is_none_or(Path::exists);
             return Err(open_error(path, err, parent_exists));
         };
@@ -183,7 +187,7 @@ impl FileSink {
     /// One attempt at opening `path`; the raw error on failure.
     fn open_once(&self, path: &Path) -> io::Result<OpenFile> {
         let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
-        if !self.config.follow_symlinks {
+        if !self.follow_symlinks {
             flags |= libc::O_NOFOLLOW;
         }
         // `append` gives O_WRONLY | O_APPEND; without `truncate` there is no
@@ -191,7 +195,7 @@ impl FileSink {
         let file = OpenOptions::new()
             .append(true)
             .create(true)
-            .mode(self.config.mode)
+            .mode(self.mode)
             .custom_flags(flags)
             .open(path)?;
         clear_nonblocking(&file)?;
@@ -203,10 +207,13 @@ impl FileSink {
             path: path.to_path_buf(),
         })
     }
+}
 
-    /// Whether the path of the open file still names it.
-    fn still_in_place(&self, open: &OpenFile) -> io::Result<bool> {
-        let meta = if self.config.follow_symlinks {
+impl OpenFile {
+    /// Whether the path this file was opened from still names it.
+    pub(crate) fn still_in_place(&self, follow_symlinks: bool) -> io::Result<bool> {
+        let open = self;
+        let meta = if follow_symlinks {
             fs::metadata(&open.path)
         } else {
             fs::symlink_metadata(&open.path)
@@ -251,7 +258,7 @@ impl Sink for FileSink {
 
     fn reopen(&mut self) -> io::Result<()> {
         self.current = None;
-        let file = self.open_path(&self.config.path)?;
+        let file = self.config.open_path(&self.config.path)?;
         self.current = Some(file);
         Ok(())
     }
@@ -271,7 +278,7 @@ impl Sink for FileSink {
             }
         }
         self.last_check = Some(now);
-        if !self.still_in_place(open)? {
+        if !open.still_in_place(self.config.follow_symlinks)? {
             self.current = None;
         }
         Ok(())

@@ -10,11 +10,14 @@ use std::time::SystemTime;
 
 mod classify;
 mod file;
+mod housekeeper;
+mod rotating;
 mod stderr;
 
 pub(crate) use classify::classify;
 pub use classify::IoErrorClass;
 pub use file::{FileSink, FileSinkBuilder};
+pub use rotating::{Clock, RotatingFileSink, RotatingFileSinkBuilder};
 pub use stderr::StderrSink;
 
 /// A destination for rendered log lines.

@@ -1,0 +1,585 @@
+//! The rotating file sink: a new file per period and/or per size, in two
+//! naming modes, safe when several processes share one path.
+//!
+//! * **Dated names** (default): the sink appends straight to the period's
+//!   file (`app.2026-11-27.log`, then `app.2026-11-27.1.log` when a size
+//!   limit splits it). Nothing is renamed, so nothing can race: every
+//!   process computes the same name from the clock, and for size splits the
+//!   same index from the files on disk (`fstat` sizes include the other
+//!   processes' appends), so they converge on the same file.
+//! * **Fixed active name** (`app.log`, renamed to its dated name when its
+//!   period ends or it is full), for shippers that tail one name. The
+//!   rename is coordinated with an advisory lock on a side file
+//!   (`.app.log.lock`) plus an inode check: whoever holds the lock renames
+//!   once and records the period; everyone else sees the inode changed (or
+//!   the period recorded) and only reopens. A rename that finds no file
+//!   (another process already moved it) is success. Nothing is truncated.
+//!
+//! Time comes from an injectable clock so that tests can cross midnight
+//! without waiting; the rotation instant is computed, never polled.
+//! Retention and compression run on a housekeeper thread
+//! ([`super::housekeeper`]), never on the writer.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use super::file::{FileSinkBuilder, OpenFile};
+use super::housekeeper::Housekeeper;
+use super::Sink;
+use crate::rotation::{self, InstanceEnv, Names, Naming, Retention, Rotation, RotationTz};
+use crate::Error;
+
+/// A wall clock, injectable for tests.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// How long the writer waits for another process's rotation lock before
+/// it gives up this time (and keeps appending to the current file).
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// Builds a [`RotatingFileSink`].
+///
+/// ```no_run
+/// use jamless::{Naming, Rotation, RotatingFileSink, Retention, Compression};
+/// let sink = RotatingFileSink::builder(Naming::new("logs", "app").suffix("log"))
+///     .rotation(Rotation::DAILY)
+///     .max_bytes(100 << 20)
+///     .retention(Retention::new().max_files(14).compress(Compression::Gzip))
+///     .build()?;
+/// let (logger, _guard) = jamless::Builder::new().sink(sink).build()?;
+/// # Ok::<(), jamless::Error>(())
+/// ```
+#[must_use]
+pub struct RotatingFileSinkBuilder {
+    naming: Naming,
+    rotation: Rotation,
+    tz: RotationTz,
+    max_bytes: Option<u64>,
+    retention: Option<Retention>,
+    file: FileSinkBuilder,
+    clock: Clock,
+    check_interval: Duration,
+}
+
+impl std::fmt::Debug for RotatingFileSinkBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatingFileSinkBuilder")
+            .field("naming", &self.naming)
+            .field("rotation", &self.rotation)
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RotatingFileSinkBuilder {
+    /// Rotation period (default [`Rotation::DAILY`]).
+    pub fn rotation(mut self, rotation: Rotation) -> Self {
+        self.rotation = rotation;
+        self
+    }
+
+    /// The time zone that periods and names follow (default UTC).
+    pub fn timezone(mut self, tz: RotationTz) -> Self {
+        self.tz = tz;
+        self
+    }
+
+    /// Start a new file once the current one holds this many bytes. Files
+    /// are split between lines, so a file ends up at most one line larger.
+    pub fn max_bytes(mut self, bytes: u64) -> Self {
+        self.max_bytes = Some(bytes);
+        self
+    }
+
+    /// Keep, compress and delete old files by this policy, on a housekeeper
+    /// thread (default: keep everything, compress nothing).
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = Some(retention);
+        self
+    }
+
+    /// File creation mode (default `0o640`).
+    pub fn mode(mut self, mode: u32) -> Self {
+        self.file = self.file.mode(mode);
+        self
+    }
+
+    /// Follow a symbolic link planted at a log file's path (default: refuse).
+    pub fn follow_symlinks(mut self, follow: bool) -> Self {
+        self.file = self.file.follow_symlinks(follow);
+        self
+    }
+
+    /// How often the sink checks that its path still names its file
+    /// (default 1 s).
+    pub fn check_interval(mut self, interval: Duration) -> Self {
+        self.check_interval = interval;
+        self
+    }
+
+    /// Replaces the wall clock (for tests that cross midnight without
+    /// waiting).
+    #[doc(hidden)]
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Checks the configuration; opens nothing (the writer opens the file).
+    pub fn build(self) -> Result<RotatingFileSink, Error> {
+        let names = self.naming.resolve(&InstanceEnv::from_process())?;
+        let tz = self.tz.resolve()?;
+        if self.max_bytes == Some(0) {
+            return Err(Error::config("max_bytes must be at least 1"));
+        }
+        let housekeeper = match self.retention {
+            Some(r) => {
+                r.validate()?;
+                Some(Housekeeper::spawn(
+                    names.clone(),
+                    self.rotation,
+                    tz.clone(),
+                    r,
+                )?)
+            }
+            None => None,
+        };
+        Ok(RotatingFileSink {
+            names,
+            rotation: self.rotation,
+            tz,
+            max_bytes: self.max_bytes,
+            file: self.file,
+            clock: self.clock,
+            check_interval: self.check_interval,
+            current: None,
+            next_boundary: None,
+            last_check: None,
+            housekeeper,
+        })
+    }
+}
+
+/// The file being written and the period it belongs to.
+struct Current {
+    open: OpenFile,
+    period_start: Timestamp,
+    /// The size index (dated mode; 0 in fixed mode).
+    index: u32,
+}
+
+/// A file sink that rotates by time and/or size (see the module docs).
+pub struct RotatingFileSink {
+    names: Names,
+    rotation: Rotation,
+    tz: TimeZone,
+    max_bytes: Option<u64>,
+    file: FileSinkBuilder,
+    clock: Clock,
+    check_interval: Duration,
+    current: Option<Current>,
+    next_boundary: Option<Timestamp>,
+    last_check: Option<Instant>,
+    housekeeper: Option<Housekeeper>,
+}
+
+impl std::fmt::Debug for RotatingFileSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatingFileSink")
+            .field("names", &self.names)
+            .field("rotation", &self.rotation)
+            .finish_non_exhaustive()
+    }
+}
+
+fn to_ts(t: SystemTime) -> Timestamp {
+    Timestamp::try_from(t).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+impl RotatingFileSink {
+    /// A builder for files named by `naming`.
+    pub fn builder(naming: Naming) -> RotatingFileSinkBuilder {
+        RotatingFileSinkBuilder {
+            naming,
+            rotation: Rotation::DAILY,
+            tz: RotationTz::Utc,
+            max_bytes: None,
+            retention: None,
+            file: FileSinkBuilder::new(""),
+            clock: Arc::new(SystemTime::now),
+            check_interval: Duration::from_secs(1),
+        }
+    }
+
+    /// The path being written, if a file is open.
+    pub fn current_path(&self) -> Option<PathBuf> {
+        self.current.as_ref().map(|c| c.open.path.clone())
+    }
+
+    fn period(&self, now: Timestamp) -> (Timestamp, String) {
+        let start = rotation::period_start(&self.rotation, &self.tz, now);
+        (
+            start,
+            rotation::period_label(&self.rotation, &self.tz, start),
+        )
+    }
+
+    fn fixed(&self) -> bool {
+        self.names.is_fixed_active()
+    }
+
+    /// Makes sure the right file is open for `now` and returns its size.
+    fn prepare(&mut self, now: Timestamp) -> io::Result<u64> {
+        let due = self.next_boundary.is_some_and(|b| now >= b);
+        if due || self.current.is_none() {
+            let previous = self.current.take().map(|c| c.period_start);
+            self.next_boundary = rotation::next_boundary(&self.rotation, &self.tz, now);
+            if self.fixed() {
+                self.open_fixed(now, previous)?;
+            } else {
+                self.open_dated(now, 0)?;
+            }
+            if due {
+                if let Some(h) = &self.housekeeper {
+                    h.poke();
+                }
+            }
+        }
+        let size = self.size()?;
+        if let Some(max) = self.max_bytes {
+            if size >= max {
+                if self.fixed() {
+                    self.rotate_fixed(now, Reason::Size)?;
+                } else {
+                    self.next_dated_index(now)?;
+                }
+                if let Some(h) = &self.housekeeper {
+                    h.poke();
+                }
+                return self.size();
+            }
+        }
+        Ok(size)
+    }
+
+    fn size(&self) -> io::Result<u64> {
+        match &self.current {
+            Some(c) => Ok(c.open.file.metadata()?.len()),
+            None => Ok(0),
+        }
+    }
+
+    /// Dated mode: opens the period's file with the highest index on disk,
+    /// or the next one if that is full.
+    /// `at_least` skips indices below it (a split because the next line does
+    /// not fit, although the file is not full by size).
+    fn open_dated(&mut self, now: Timestamp, at_least: u32) -> io::Result<()> {
+        let (start, label) = self.period(now);
+        let on_disk = match self.max_bytes {
+            Some(_) => {
+                let files = rotation::scan(&self.names, &self.rotation, &self.tz)
+                    .map_err(io::Error::other)?;
+                rotation::highest_index(&files, start).unwrap_or(0)
+            }
+            None => 0,
+        };
+        let mut index = on_disk.max(at_least);
+        loop {
+            let open = self.file.open_path(&self.names.path(&label, index))?;
+            let full = match self.max_bytes {
+                Some(max) => open.file.metadata()?.len() >= max,
+                None => false,
+            };
+            if !full || index == u32::MAX {
+                self.current = Some(Current {
+                    open,
+                    period_start: start,
+                    index,
+                });
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn next_dated_index(&mut self, now: Timestamp) -> io::Result<()> {
+        let next = self.current.take().map_or(0, |c| c.index.saturating_add(1));
+        self.open_dated(now, next)
+    }
+
+    /// Fixed mode: opens the active name; if it holds an earlier period's
+    /// records (a restart after midnight, or our own period ended), it is
+    /// renamed first.
+    fn open_fixed(&mut self, now: Timestamp, previous: Option<Timestamp>) -> io::Result<()> {
+        let active = self.active_path()?;
+        let (start, _) = self.period(now);
+        let stale_period = match previous {
+            Some(p) if p < start => Some(p),
+            Some(_) => None,
+            None => match fs::symlink_metadata(&active) {
+                Ok(meta) if meta.len() > 0 => {
+                    let mtime = to_ts(meta.modified().unwrap_or(SystemTime::UNIX_EPOCH));
+                    let (p, _) = self.period(mtime);
+                    (p < start).then_some(p)
+                }
+                _ => None,
+            },
+        };
+        if let Some(p) = stale_period {
+            self.current = Some(Current {
+                open: self.file.open_path(&active)?,
+                period_start: p,
+                index: 0,
+            });
+            self.rotate_fixed(now, Reason::Time(p))?;
+        }
+        if self.current.is_none() {
+            self.current = Some(Current {
+                open: self.file.open_path(&active)?,
+                period_start: start,
+                index: 0,
+            });
+        }
+        Ok(())
+    }
+
+    fn active_path(&self) -> io::Result<PathBuf> {
+        self.names
+            .active_path()
+            .ok_or_else(|| io::Error::other("fixed active name without an active path"))
+    }
+
+    /// Renames the active file to its dated name under the side lock, unless
+    /// another process already did; then reopens the active name.
+    fn rotate_fixed(&mut self, now: Timestamp, reason: Reason) -> io::Result<()> {
+        let active = self.active_path()?;
+        let Some(lock) = SideLock::acquire(&active, LOCK_WAIT)? else {
+            // Another process holds the lock for too long: keep appending to
+            // the current file and try again at the next write.
+            return Ok(());
+        };
+        let (start, _) = self.period(now);
+        let ours = self
+            .current
+            .as_ref()
+            .map(|c| (c.open.dev, c.open.ino, c.period_start));
+        let on_disk = match fs::symlink_metadata(&active) {
+            Ok(m) => Some((m.dev(), m.ino(), m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        let same =
+            matches!((ours, on_disk), (Some((d, i, _)), Some((d2, i2, _))) if d == d2 && i == i2);
+        let rename_as = match (reason, on_disk) {
+            (_, None) => None,
+            (_, Some(_)) if !same => None, // someone else rotated it
+            (Reason::Time(period), Some(_)) => (lock.recorded()? < start).then_some(period),
+            (Reason::Size, Some((_, _, len))) => {
+                let max = self.max_bytes.unwrap_or(u64::MAX);
+                (len >= max).then(|| ours.map(|o| o.2).unwrap_or(start))
+            }
+        };
+        if let Some(period) = rename_as {
+            let label = rotation::period_label(&self.rotation, &self.tz, period);
+            self.rename_to_dated(&active, &label)?;
+            if matches!(reason, Reason::Time(_)) {
+                lock.record(start)?;
+            }
+        }
+        self.current = Some(Current {
+            open: self.file.open_path(&active)?,
+            period_start: start,
+            index: 0,
+        });
+        drop(lock);
+        Ok(())
+    }
+
+    fn rename_to_dated(&self, active: &std::path::Path, label: &str) -> io::Result<()> {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        let files =
+            rotation::scan(&self.names, &self.rotation, &self.tz).map_err(io::Error::other)?;
+        let mut index = files
+            .iter()
+            .filter(|f| rotation::period_label(&self.rotation, &self.tz, f.period_start) == label)
+            .map(|f| f.index + 1)
+            .max()
+            .unwrap_or(0);
+        loop {
+            let target = self.names.path(label, index);
+            match renameat_with(CWD, active, CWD, &target, RenameFlags::NOREPLACE) {
+                Ok(()) => return Ok(()),
+                Err(rustix::io::Errno::EXIST) => index += 1,
+                // Another process moved it first: that is success.
+                Err(rustix::io::Errno::NOENT) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+            if index == u32::MAX {
+                return Err(io::Error::other("no free rotation index"));
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Reason {
+    /// The period that just ended.
+    Time(Timestamp),
+    Size,
+}
+
+/// The advisory lock on `.NAME.lock` beside the active file. Its content
+/// records the start of the last period rotated, in Unix seconds.
+struct SideLock {
+    file: File,
+}
+
+impl SideLock {
+    fn acquire(active: &std::path::Path, wait: Duration) -> io::Result<Option<SideLock>> {
+        use rustix::fs::{flock, FlockOperation};
+        let name = active
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = active.with_file_name(format!(".{name}.lock"));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o640)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(&path)?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(Some(SideLock { file })),
+                Err(rustix::io::Errno::WOULDBLOCK) | Err(rustix::io::Errno::INTR) => {
+                    if Instant::now() >= deadline {
+                        return Ok(None);
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn recorded(&self) -> io::Result<Timestamp> {
+        let mut s = String::new();
+        (&self.file).rewind()?;
+        (&self.file).read_to_string(&mut s)?;
+        Ok(s.trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| Timestamp::from_second(secs).ok())
+            .unwrap_or(Timestamp::MIN))
+    }
+
+    fn record(&self, start: Timestamp) -> io::Result<()> {
+        self.file.set_len(0)?;
+        (&self.file).rewind()?;
+        (&self.file).write_all(format!("{}\n", start.as_second()).as_bytes())
+    }
+}
+
+/// Cuts `buf` to the whole lines that fit in `room` bytes; at least one
+/// line, so a line larger than a whole file still goes out (alone).
+fn fit_lines(buf: &[u8], room: u64, file_empty: bool) -> usize {
+    if (buf.len() as u64) <= room {
+        return buf.len();
+    }
+    let limit = room.min(buf.len() as u64) as usize;
+    match buf[..limit].iter().rposition(|&b| b == b'\n') {
+        Some(i) => i + 1,
+        None if file_empty => buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |i| i + 1),
+        None => 0,
+    }
+}
+
+impl Sink for RotatingFileSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let now = to_ts((self.clock)());
+        let size = self.prepare(now)?;
+        let n = match self.max_bytes {
+            Some(max) => {
+                let n = fit_lines(buf, max.saturating_sub(size), size == 0);
+                if n == 0 {
+                    // The file is too full for the next line: split now.
+                    if self.fixed() {
+                        self.rotate_fixed(now, Reason::Size)?;
+                    } else {
+                        self.next_dated_index(now)?;
+                    }
+                    fit_lines(buf, max, true)
+                } else {
+                    n
+                }
+            }
+            None => buf.len(),
+        };
+        let Some(current) = self.current.as_mut() else {
+            return Err(io::Error::other("no file open after rotation"));
+        };
+        match current.open.file.write(&buf[..n]) {
+            Ok(written) => Ok(written),
+            Err(e) => {
+                // Never keep a file that failed: the next write reopens.
+                self.current = None;
+                Err(e)
+            }
+        }
+    }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        self.current = None;
+        let now = to_ts((self.clock)());
+        self.prepare(now).map(|_| ())
+    }
+
+    fn maintain(&mut self, _now: SystemTime) -> io::Result<()> {
+        if let Some(h) = &self.housekeeper {
+            if let Some(err) = h.take_error() {
+                return Err(io::Error::other(err));
+            }
+        }
+        let due = self
+            .last_check
+            .is_none_or(|t| t.elapsed() >= self.check_interval);
+        if !due {
+            return Ok(());
+        }
+        self.last_check = Some(Instant::now());
+        if let Some(c) = &self.current {
+            if !c.open.still_in_place(false)? {
+                // Moved by logrotate or another process, or deleted: the
+                // next write opens the path again.
+                self.current = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        match &self.current {
+            Some(c) => format!("file:{}", c.open.path.display()),
+            None => format!("rotating:{}", self.names.dir().display()),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "rotating_tests.rs"]
+mod tests;
