@@ -282,6 +282,8 @@ impl Builder {
     /// threads. Does no file I/O: the file is opened by the writer.
     pub fn build(self) -> Result<(Logger, Guard), Error> {
         self.validate()?;
+        // Calibrate the timestamp counter now, not on the first log call.
+        crate::clock::global();
         let filter = self.filter_spec();
         let renderer = Renderer::new(&self.format)?;
         let queue = ByteQueue::new(self.capacity);

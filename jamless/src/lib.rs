@@ -48,6 +48,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod builder;
+mod clock;
 mod counters;
 mod error;
 mod facade;

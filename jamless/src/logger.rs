@@ -347,7 +347,7 @@ impl Logger {
             let meta = Meta {
                 kind: Kind::Event,
                 level,
-                timestamp_ns: now_ns(),
+                timestamp_ns: crate::clock::raw(),
                 thread_id: local.id,
                 thread_name: local.name.as_deref().unwrap_or(""),
                 target,

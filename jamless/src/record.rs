@@ -122,15 +122,24 @@ fn put_str_u32(buf: &mut Vec<u8>, s: &[u8]) {
 impl<'b> Encoder<'b> {
     /// Clears `buf` and writes the header and metadata strings.
     pub(crate) fn new(buf: &'b mut Vec<u8>, meta: &Meta<'_>) -> Encoder<'b> {
+        // The fixed header in one copy: this runs on every log call.
+        let mut h = [0u8; HEADER_LEN];
+        h[0] = meta.kind as u8;
+        h[1] = meta.level as u8;
+        h[4..8].copy_from_slice(&meta.line.unwrap_or(u32::MAX).to_le_bytes());
+        h[8..16].copy_from_slice(&meta.timestamp_ns.to_le_bytes());
+        h[16..24].copy_from_slice(&meta.thread_id.to_le_bytes());
         buf.clear();
-        buf.push(meta.kind as u8);
-        buf.push(meta.level as u8);
-        buf.extend_from_slice(&0u16.to_le_bytes());
-        buf.extend_from_slice(&meta.line.unwrap_or(u32::MAX).to_le_bytes());
-        buf.extend_from_slice(&meta.timestamp_ns.to_le_bytes());
-        buf.extend_from_slice(&meta.thread_id.to_le_bytes());
-        buf.extend_from_slice(&0u32.to_le_bytes());
-        buf.extend_from_slice(&0u32.to_le_bytes());
+        buf.reserve(
+            HEADER_LEN
+                + 8
+                + meta.thread_name.len()
+                + meta.target.len()
+                + meta.module_path.len()
+                + meta.file.len()
+                + 128,
+        );
+        buf.extend_from_slice(&h);
         let name = prefix_at_char(meta.thread_name, u8::MAX as usize);
         buf.push(name.len() as u8);
         buf.extend_from_slice(name);

@@ -68,6 +68,8 @@ pub(crate) struct WriterParts {
     pub(crate) reported: DropTotals,
     pub(crate) last_notice: Option<Instant>,
     pub(crate) last_maintain: Option<Instant>,
+    /// Turns the records' raw timestamps into wall-clock time.
+    pub(crate) clock: crate::clock::Converter,
 }
 
 impl WriterParts {
@@ -86,6 +88,7 @@ impl WriterParts {
             reported: DropTotals::default(),
             last_notice: None,
             last_maintain: None,
+            clock: crate::clock::global().converter(),
         }
     }
 }
@@ -251,12 +254,17 @@ fn sleep_until(shared: &Shared, consumer: &Consumer, until: Instant, only_reques
 /// Drains one batch from the queue and renders it into the batch buffer.
 fn render_batch(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterParts) -> usize {
     let WriterParts {
-        renderer, batch, ..
+        renderer,
+        batch,
+        clock,
+        ..
     } = parts;
+    clock.refresh();
     consumer.read_batch(shared.config.batch_bytes, |rec| {
         let start = batch.buf.len();
         let result = catch_unwind(AssertUnwindSafe(|| match RecordView::parse(rec) {
-            Ok(view) => {
+            Ok(mut view) => {
+                view.timestamp_ns = clock.to_unix_ns(view.timestamp_ns);
                 renderer.render(&view, &mut batch.buf);
                 Some(view.level)
             }

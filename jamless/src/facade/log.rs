@@ -14,7 +14,7 @@ use log::kv::{self, VisitSource, VisitValue};
 use crate::error::Error;
 use crate::level::Level;
 use crate::local::Local;
-use crate::logger::{now_ns, Logger};
+use crate::logger::Logger;
 use crate::record::{Encoder, Kind, Meta, Value};
 
 /// How long [`log::Log::flush`] waits for the writer.
@@ -84,7 +84,7 @@ pub(crate) fn encode_record(buf: &mut Vec<u8>, local: &Local, record: &log::Reco
     let meta = Meta {
         kind: Kind::Event,
         level: Level::from(record.level()),
-        timestamp_ns: now_ns(),
+        timestamp_ns: crate::clock::raw(),
         thread_id: local.id,
         thread_name: local.name.as_deref().unwrap_or(""),
         target: record.target(),

@@ -16,7 +16,7 @@ use tracing_core::Metadata;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::level::Level;
-use crate::logger::{now_ns, Logger, Shared};
+use crate::logger::{Logger, Shared};
 use crate::record::{Encoder, Kind, Meta};
 
 /// A line buffer that grew beyond this is not kept for the next event.
@@ -139,7 +139,7 @@ impl Drop for JamlessWriter<'_> {
                 let meta = Meta {
                     kind: Kind::Raw,
                     level,
-                    timestamp_ns: now_ns(),
+                    timestamp_ns: crate::clock::raw(),
                     thread_id: local.id,
                     thread_name: local.name.as_deref().unwrap_or(""),
                     target: "",

@@ -23,7 +23,7 @@ use tracing_subscriber::EnvFilter;
 use crate::error::Error;
 use crate::level::Level;
 use crate::local::Local;
-use crate::logger::{now_ns, Logger};
+use crate::logger::Logger;
 use crate::record::{Encoder, Kind, Meta, Value, VecWriter};
 
 /// Spans nested deeper than this keep only their innermost spans in a
@@ -126,7 +126,7 @@ pub(crate) fn encode_event<S>(
     let meta = Meta {
         kind: Kind::Event,
         level: Level::from(*m.level()),
-        timestamp_ns: now_ns(),
+        timestamp_ns: crate::clock::raw(),
         thread_id: local.id,
         thread_name: local.name.as_deref().unwrap_or(""),
         target: m.target(),
