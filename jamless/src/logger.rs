@@ -90,7 +90,8 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     pub(crate) status: Status,
     pub(crate) overflow: OverflowKind,
-    /// Records less severe than `shed_keep` are shed above this many bytes.
+    /// Records less severe than `shed_keep` may fill the queue only up to
+    /// this many bytes; beyond it they are shed.
     pub(crate) shed_at: usize,
     pub(crate) shed_keep: Option<Level>,
     pub(crate) max_record: usize,
@@ -169,11 +170,6 @@ impl Shared {
         if self.status.shut_down.load(Ordering::Acquire) {
             return self.reject(DropCause::Shutdown, level);
         }
-        if let Some(keep) = self.shed_keep {
-            if level > keep && self.queue.used_bytes() >= self.shed_at {
-                return self.reject(DropCause::Shed, level);
-            }
-        }
         let mut encode = Some(encode);
         let outcome = with_local(|local| {
             let mut scratch = std::mem::take(&mut local.scratch);
@@ -208,9 +204,14 @@ impl Shared {
         if record::truncate(buf, self.max_record) {
             self.counters.truncated.fetch_add(1, Ordering::Relaxed);
         }
+        // Records below the protected level may only fill the queue up to
+        // the shedding watermark: the claim itself checks it, so shedding
+        // costs no extra read of the shared queue positions.
+        let sheddable = self.shed_keep.is_some_and(|keep| level > keep);
+        let limit = if sheddable { self.shed_at } else { usize::MAX };
         match self
             .queue
-            .try_push(buf.len(), |dst| dst.copy_from_slice(buf))
+            .try_push_within(buf.len(), limit, |dst| dst.copy_from_slice(buf))
         {
             Ok(()) => {
                 self.counters.accepted.incr(tid);
@@ -228,6 +229,7 @@ impl Shared {
                 // time, so this is a bug; count it and say so.
                 self.reject(DropCause::Internal, level)
             }
+            Err(PushError::Full) if sheddable => self.reject(DropCause::Shed, level),
             Err(PushError::Full) => match self.overflow {
                 OverflowKind::DropNewest => self.reject(DropCause::QueueFull, level),
                 OverflowKind::BlockFor(timeout) => self.wait_for_room(level, buf, tid, timeout),

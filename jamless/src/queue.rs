@@ -370,20 +370,36 @@ impl ByteQueue {
         len: usize,
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), PushError> {
+        self.try_push_within(len, self.capacity, fill)
+    }
+
+    /// [`ByteQueue::try_push`], but reports [`PushError::Full`] if the ring
+    /// would hold more than `limit` bytes (at most the capacity) after the
+    /// claim. The admission policy sheds low-severity records this way,
+    /// above a watermark, at no extra cost: the check is the claim's own.
+    pub(crate) fn try_push_within(
+        &self,
+        len: usize,
+        limit: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), PushError> {
         if len > self.max_payload() {
             return Err(PushError::TooLarge);
         }
         let record_len = HEADER_LEN + len;
         let aligned = align(record_len) as u64;
-        let capacity = self.capacity as u64;
-        let mask = capacity - 1;
+        let ring = self.capacity as u64;
+        let mask = ring - 1;
+        // A stricter bound than the ring's own only rejects more claims, so
+        // every invariant below holds with it as well.
+        let capacity = (limit as u64).min(ring);
 
         // Claim: Agrona's claimCapacity.
         let backoff = Backoff::new();
         let mut head = self.head_cache.load(Ordering::Acquire);
         let mut tail = self.tail.load(Ordering::Relaxed);
         let padding = loop {
-            let to_end = capacity - (tail & mask);
+            let to_end = ring - (tail & mask);
             let padding = if aligned > to_end { to_end } else { 0 };
             let required = padding + aligned;
             // `head` may be newer than `tail` (records claimed and consumed
@@ -714,6 +730,31 @@ mod tests {
         (0..len)
             .map(|i| (seed.wrapping_mul(31) + i * 7) as u8)
             .collect()
+    }
+
+    #[test]
+    fn push_within_a_limit_stops_at_the_limit_and_others_fill_the_rest() {
+        let q = ByteQueue::new(4096);
+        let mut c = q.take_consumer().unwrap();
+        let limited = |q: &ByteQueue| q.try_push_within(56, 1024, |b| b.fill(1));
+        let mut below = 0;
+        while limited(&q).is_ok() {
+            below += 1;
+        }
+        // 64-byte footprints: 16 fit under a 1024-byte limit.
+        assert_eq!(below, 16);
+        assert_eq!(q.used_bytes(), 1024);
+        // Unlimited pushes still use the rest of the ring.
+        let mut above = 0;
+        while push(&q, &[2; 56]).is_ok() {
+            above += 1;
+        }
+        assert_eq!(above, 48);
+        assert_eq!(drain(&mut c).len(), 64);
+        assert!(
+            limited(&q).is_ok(),
+            "room below the limit again after draining"
+        );
     }
 
     #[test]
