@@ -212,14 +212,13 @@ fn run(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterParts) -> Exi
             sink_call(shared, parts, "flush", |s| s.flush());
             return Exit::Shutdown;
         }
-        sleep_until(shared, consumer, Instant::now() + cfg.idle_interval, false);
+        sleep_until(shared, consumer, Instant::now() + cfg.idle_interval);
     }
 }
 
-/// Sleeps until `until`, or until a caller wakes the writer. With
-/// `only_requests`, queued records do not cut the sleep short (used while
-/// holding a batch for a failing sink).
-fn sleep_until(shared: &Shared, consumer: &Consumer, until: Instant, only_requests: bool) {
+/// Sleeps until `until`, or until a caller wakes the writer (records are
+/// piling up, or a flush, reopen, shutdown or drill was requested).
+fn sleep_until(shared: &Shared, consumer: &Consumer, until: Instant) {
     loop {
         let now = Instant::now();
         if now >= until {
@@ -232,7 +231,7 @@ fn sleep_until(shared: &Shared, consumer: &Consumer, until: Instant, only_reques
             || shared.shutdown_requested.load(Ordering::SeqCst)
             || shared.flush_requested.load(Ordering::SeqCst)
                 > shared.flush_done.load(Ordering::SeqCst)
-            || (!only_requests && !consumer.is_empty());
+            || !consumer.is_empty();
         if pending {
             shared.writer_sleeping.store(false, Ordering::SeqCst);
             return;
@@ -240,12 +239,7 @@ fn sleep_until(shared: &Shared, consumer: &Consumer, until: Instant, only_reques
         std::thread::park_timeout(until - now);
         let woken = !shared.writer_sleeping.swap(false, Ordering::SeqCst);
         heartbeat(shared);
-        if woken && !only_requests {
-            return;
-        }
-        if woken && only_requests {
-            // Woken for a request (shutdown, kill, flush): let the caller
-            // re-decide with the new state.
+        if woken {
             return;
         }
     }
@@ -379,21 +373,21 @@ fn write_batch(shared: &Shared, parts: &mut WriterParts) {
     }
 }
 
-/// Sleeps while holding a batch for a failing sink; wakes for requests.
+/// Sleeps while holding a batch for a failing sink. The writer does not
+/// advertise itself as sleeping here: callers filling the queue meanwhile
+/// must not pay a wake-up syscall each for a writer that is waiting on
+/// purpose. Shutdown and drills are noticed within a slice.
 fn sleep_hold(shared: &Shared, until: Instant) {
-    while Instant::now() < until {
-        shared.writer_sleeping.store(true, Ordering::SeqCst);
-        if shared.shutdown_requested.load(Ordering::SeqCst)
+    const SLICE: Duration = Duration::from_millis(20);
+    loop {
+        let now = Instant::now();
+        if now >= until
+            || shared.shutdown_requested.load(Ordering::SeqCst)
             || shared.kill_requested.load(Ordering::SeqCst)
         {
-            shared.writer_sleeping.store(false, Ordering::SeqCst);
             return;
         }
-        std::thread::park_timeout(until.saturating_duration_since(Instant::now()));
-        let woken = !shared.writer_sleeping.swap(false, Ordering::SeqCst);
+        std::thread::park_timeout((until - now).min(SLICE));
         heartbeat(shared);
-        if woken {
-            return;
-        }
     }
 }
