@@ -341,6 +341,14 @@ fn write_batch(shared: &Shared, parts: &mut WriterParts) {
                 } else {
                     parts.retry.on_failure(Instant::now(), &policy);
                     shared.status.sink_failing.store(true, Ordering::Release);
+                    // A line cut short stays a fragment on its own line: the
+                    // sink may reopen another file before the retry (a new
+                    // period, a file moved by logrotate), and the rest of the
+                    // line must not land at the top of that file. The record
+                    // is counted as an I/O failure.
+                    parts
+                        .batch
+                        .skip_partial_line(shared, Dest::Primary, &mut parts.newline_due);
                 }
             }
             Route::WaitUntil(t) => {

@@ -379,7 +379,13 @@ impl RotatingFileSink {
         let rename_as = match (reason, on_disk) {
             (_, None) => None,
             (_, Some(_)) if !same => None, // someone else rotated it
-            (Reason::Time(period), Some(_)) => (lock.recorded()? < start).then_some(period),
+            // The active file holds records from the last recorded rotation
+            // on: if another process rotated after our own period (we were
+            // idle meanwhile), the file is that later period's, not ours.
+            (Reason::Time(period), Some(_)) => {
+                let recorded = lock.recorded()?;
+                (recorded < start).then_some(period.max(recorded))
+            }
             (Reason::Size, Some((_, _, len))) => {
                 let max = self.max_bytes.unwrap_or(u64::MAX);
                 (len >= max).then(|| ours.map(|o| o.2).unwrap_or(start))
