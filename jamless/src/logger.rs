@@ -170,6 +170,12 @@ impl Shared {
         if self.status.shut_down.load(Ordering::Acquire) {
             return self.reject(DropCause::Shutdown, level);
         }
+        // Skip the encoding of a record that the claim would shed anyway
+        // (the claim stays the real decision).
+        if self.shed_keep.is_some_and(|keep| level > keep) && self.queue.fill_at_least(self.shed_at)
+        {
+            return self.reject(DropCause::Shed, level);
+        }
         let mut encode = Some(encode);
         let outcome = with_local(|local| {
             let mut scratch = std::mem::take(&mut local.scratch);
