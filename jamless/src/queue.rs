@@ -106,7 +106,8 @@
 //!
 //! * Two producers race for the same tail: the CAS lets exactly one win; the
 //!   loser retries from the new tail. Claimed ranges are disjoint.
-//! * A producer races the consumer for free space: the producer's view of
+//! * A producer races the consumer for free space (against the capacity, or
+//!   a lower `limit` for sheddable records): the producer's view of
 //!   `head` (the cache or a fresh Acquire load) is never ahead of the real
 //!   head, so it can only underestimate free space (reporting `Full` rather
 //!   than overwriting). `Full` is only reported after a fresh load of `head`
@@ -325,18 +326,6 @@ impl ByteQueue {
         self.capacity / 8 - HEADER_LEN
     }
 
-    /// Whether at least `limit` bytes are in use, judged cheaply: the
-    /// producers' cached head first (which can only overstate the fill),
-    /// the real head only when that says yes. Lets a caller skip encoding a
-    /// record that would be shed anyway.
-    pub(crate) fn fill_at_least(&self, limit: usize) -> bool {
-        let tail = self.tail.load(Ordering::Relaxed);
-        if tail.saturating_sub(self.head_cache.load(Ordering::Relaxed)) < limit as u64 {
-            return false;
-        }
-        tail.saturating_sub(self.head.load(Ordering::Acquire)) >= limit as u64
-    }
-
     /// Bytes claimed and not yet released by the consumer (`tail - head`,
     /// headers and padding included).
     ///
@@ -349,6 +338,24 @@ impl ByteQueue {
         let head = self.head.load(Ordering::Acquire);
         let tail = self.tail.load(Ordering::Acquire);
         (tail.saturating_sub(head) as usize).min(self.capacity)
+    }
+
+    /// True if at least `bytes` bytes of the ring are in use: a cheap hint
+    /// for deciding early that a record would be shed (the claim in
+    /// [`try_push_within`](Self::try_push_within) stays the authority).
+    ///
+    /// Usually reads only the tail and the producers' cached head: their
+    /// difference bounds the fill from above, so when it is below `bytes`
+    /// the answer is `false` without touching the consumer's cache line.
+    pub(crate) fn fill_at_least(&self, bytes: usize) -> bool {
+        // Relaxed: a hint. The cache is read first, so it is no newer than
+        // the head at the time tail is read: tail - cache >= fill.
+        let cached_head = self.head_cache.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Relaxed);
+        if tail.saturating_sub(cached_head) < bytes as u64 {
+            return false;
+        }
+        self.used_bytes() >= bytes
     }
 
     /// Total records ever visited by any [`Consumer`] of this queue (records
@@ -390,13 +397,22 @@ impl ByteQueue {
         len: usize,
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), PushError> {
-        self.try_push_within(len, self.capacity, fill)
+        self.try_push_within(len, usize::MAX, fill)
     }
 
-    /// [`ByteQueue::try_push`], but reports [`PushError::Full`] if the ring
-    /// would hold more than `limit` bytes (at most the capacity) after the
-    /// claim. The admission policy sheds low-severity records this way,
-    /// above a watermark, at no extra cost: the check is the claim's own.
+    /// [`try_push`](Self::try_push) against a lower limit: the record is
+    /// taken only if, with it (and any end-of-ring padding it needs), at most
+    /// `limit` bytes of the ring are in use; otherwise [`PushError::Full`].
+    /// A `limit` at or above the capacity is the plain `try_push`.
+    ///
+    /// This is how level shedding is decided: a sheddable record claims
+    /// against the watermark. The check is the claim's own free-space check
+    /// (against the cached head first), so it costs nothing extra.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_push`](Self::try_push); `TooLarge` is checked first, so it
+    /// does not depend on `limit`.
     pub(crate) fn try_push_within(
         &self,
         len: usize,
@@ -406,28 +422,26 @@ impl ByteQueue {
         if len > self.max_payload() {
             return Err(PushError::TooLarge);
         }
+        let limit = limit.min(self.capacity) as u64;
         let record_len = HEADER_LEN + len;
         let aligned = align(record_len) as u64;
-        let ring = self.capacity as u64;
-        let mask = ring - 1;
-        // A stricter bound than the ring's own only rejects more claims, so
-        // every invariant below holds with it as well.
-        let capacity = (limit as u64).min(ring);
+        let capacity = self.capacity as u64;
+        let mask = capacity - 1;
 
         // Claim: Agrona's claimCapacity.
         let backoff = Backoff::new();
         let mut head = self.head_cache.load(Ordering::Acquire);
         let mut tail = self.tail.load(Ordering::Relaxed);
         let padding = loop {
-            let to_end = ring - (tail & mask);
+            let to_end = capacity - (tail & mask);
             let padding = if aligned > to_end { to_end } else { 0 };
             let required = padding + aligned;
             // `head` may be newer than `tail` (records claimed and consumed
             // since `tail` was read): then `tail` is stale, the CAS below
             // fails and we retry, so counting that as empty is harmless.
-            if tail.saturating_sub(head) + required > capacity {
+            if tail.saturating_sub(head) + required > limit {
                 head = self.head.load(Ordering::Acquire);
-                if tail.saturating_sub(head) + required > capacity {
+                if tail.saturating_sub(head) + required > limit {
                     return Err(PushError::Full);
                 }
                 self.head_cache.store(head, Ordering::Release);
@@ -753,32 +767,6 @@ mod tests {
     }
 
     #[test]
-    fn push_within_a_limit_stops_at_the_limit_and_others_fill_the_rest() {
-        let q = ByteQueue::new(4096);
-        let mut c = q.take_consumer().unwrap();
-        let limited = |q: &ByteQueue| q.try_push_within(56, 1024, |b| b.fill(1));
-        let mut below = 0;
-        while limited(&q).is_ok() {
-            below += 1;
-        }
-        // 64-byte footprints: 16 fit under a 1024-byte limit.
-        assert_eq!(below, 16);
-        assert_eq!(q.used_bytes(), 1024);
-        assert!(q.fill_at_least(1024) && !q.fill_at_least(1025));
-        // Unlimited pushes still use the rest of the ring.
-        let mut above = 0;
-        while push(&q, &[2; 56]).is_ok() {
-            above += 1;
-        }
-        assert_eq!(above, 48);
-        assert_eq!(drain(&mut c).len(), 64);
-        assert!(
-            limited(&q).is_ok(),
-            "room below the limit again after draining"
-        );
-    }
-
-    #[test]
     fn header_round_trip() {
         for (len, ty) in [
             (8, TYPE_DATA),
@@ -947,6 +935,82 @@ mod tests {
         assert_eq!(got[0], vec![2; 496]);
         assert_eq!(got[7], vec![4; 464]);
         assert_eq!(q.used_bytes(), 0);
+    }
+
+    #[test]
+    fn push_within_a_limit() {
+        let q = ByteQueue::new(4096);
+        let mut c = q.take_consumer().unwrap();
+        let called = AtomicBool::new(false);
+        // TooLarge wins over the limit; nothing fits under a zero limit.
+        assert_eq!(
+            q.try_push_within(q.max_payload() + 1, 0, |_| unreachable!()),
+            Err(PushError::TooLarge)
+        );
+        assert_eq!(
+            q.try_push_within(0, 0, |_| called.store(true, Ordering::Relaxed)),
+            Err(PushError::Full)
+        );
+        assert_eq!(
+            q.try_push_within(0, 7, |_| unreachable!()),
+            Err(PushError::Full)
+        );
+        assert!(!called.load(Ordering::Relaxed));
+        // Up to exactly the limit, counting headers and alignment.
+        for _ in 0..10 {
+            q.try_push_within(100, 1200, |b| b.fill(1)).unwrap(); // 112 each
+        }
+        assert_eq!(q.used_bytes(), 1120);
+        assert_eq!(
+            q.try_push_within(73, 1200, |_| unreachable!()),
+            Err(PushError::Full)
+        ); // 88
+        q.try_push_within(72, 1200, |b| b.fill(2)).unwrap(); // 80: exactly 1200
+        assert_eq!(
+            q.try_push_within(0, 1200, |_| unreachable!()),
+            Err(PushError::Full)
+        );
+        // The plain push (and a limit above the capacity) still has room.
+        q.try_push_within(0, usize::MAX, |_| {}).unwrap();
+        push(&q, b"x").unwrap();
+        assert_eq!(q.used_bytes(), 1200 + 8 + 16);
+        assert_eq!(drain(&mut c).len(), 13);
+        // Padding counts against the limit: on a fresh ring, head = tail =
+        // 3968 after this.
+        let q = ByteQueue::new(4096);
+        let mut c = q.take_consumer().unwrap();
+        for _ in 0..31 {
+            push(&q, &[0; 120]).unwrap();
+        }
+        drain(&mut c);
+        // 200 bytes (208) do not fit in the last 128: needs 128 + 208 = 336.
+        assert_eq!(
+            q.try_push_within(200, 335, |_| unreachable!()),
+            Err(PushError::Full)
+        );
+        q.try_push_within(200, 336, |b| b.fill(3)).unwrap();
+        assert_eq!(q.used_bytes(), 336);
+        assert_eq!(drain(&mut c), vec![vec![3; 200]]);
+    }
+
+    #[test]
+    fn fill_at_least() {
+        let q = ByteQueue::new(4096);
+        let mut c = q.take_consumer().unwrap();
+        assert!(q.fill_at_least(0));
+        assert!(!q.fill_at_least(1));
+        push(&q, &[0; 100]).unwrap(); // 112
+        assert!(q.fill_at_least(112));
+        assert!(!q.fill_at_least(113));
+        drain(&mut c);
+        // The producers' cached head is stale now (still 0): the answer must
+        // come from the real head.
+        assert!(!q.fill_at_least(1));
+        for _ in 0..512 {
+            push(&q, b"").unwrap(); // 8 bytes each: never needs padding
+        }
+        assert!(q.fill_at_least(4096));
+        assert!(!q.fill_at_least(4097));
     }
 
     #[test]
@@ -1345,12 +1409,17 @@ mod tests {
                 let lost = Arc::clone(&lost);
                 thread::spawn(move || {
                     let mut seen = Vec::new();
-                    let mut turn = 0u64;
+                    // A handler panic is injected every 17th batch.
+                    let mut batches_to_panic = 17u32;
                     loop {
                         let stopping = stop.load(Ordering::Acquire);
                         if let Some(mut c) = q.take_consumer() {
                             for _ in 0..4 {
-                                turn += 1;
+                                batches_to_panic -= 1;
+                                let inject = batches_to_panic == 0;
+                                if inject {
+                                    batches_to_panic = 17;
+                                }
                                 let r = panic::catch_unwind(AssertUnwindSafe(|| {
                                     c.read_batch(1000, |p| {
                                         let tid = p[0] as usize;
@@ -1360,7 +1429,7 @@ mod tests {
                                             assert_eq!(b, stress_byte(tid, seq, i));
                                         }
                                         seen.push((tid, seq));
-                                        if turn.is_multiple_of(17) {
+                                        if inject {
                                             // Delivered and then lost by the handler.
                                             lost.fetch_add(1, Ordering::Relaxed);
                                             quiet_panic();
