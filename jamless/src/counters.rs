@@ -125,9 +125,9 @@ pub(crate) struct Counters {
     pub(crate) truncated: AtomicU64,
     by_cause: [AtomicU64; DropCause::ALL.len()],
     by_level: [AtomicU64; 5],
-    /// Wall-clock ns of the first drop not yet reported by a notice (0: none).
+    /// Raw clock reading of the first drop not yet reported by a notice (0: none).
     first_unreported_ns: AtomicU64,
-    /// Wall-clock ns of the most recent drop.
+    /// Raw clock reading of the most recent drop.
     last_drop_ns: AtomicU64,
 }
 
@@ -147,8 +147,10 @@ impl Counters {
         }
     }
 
-    /// Counts `n` dropped records of `level` for `cause` at wall time `now_ns`.
-    pub(crate) fn drop_records(&self, cause: DropCause, level: Level, n: u64, now_ns: u64) {
+    /// Counts `n` dropped records of `level` for `cause`; `now_raw` is a raw
+    /// clock reading ([`crate::clock::raw`]), converted by the writer when
+    /// it writes the notice (a wall-clock read would cost the caller more).
+    pub(crate) fn drop_records(&self, cause: DropCause, level: Level, n: u64, now_raw: u64) {
         if n == 0 {
             return;
         }
@@ -156,13 +158,19 @@ impl Counters {
         // later and only needs every increment to show up eventually.
         self.by_cause[cause.index()].fetch_add(n, Ordering::Relaxed);
         self.by_level[level.index()].fetch_add(n, Ordering::Relaxed);
-        let _ = self.first_unreported_ns.compare_exchange(
-            0,
-            now_ns.max(1),
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
-        self.last_drop_ns.fetch_max(now_ns, Ordering::Relaxed);
+        // Only the first drop after a notice sets the start of the span; a
+        // plain load keeps later drops from writing the shared line.
+        if self.first_unreported_ns.load(Ordering::Relaxed) == 0 {
+            let _ = self.first_unreported_ns.compare_exchange(
+                0,
+                now_raw.max(1),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
+        // The latest drop: approximately (a racing older reading may win),
+        // which is all a notice's "between T1 and T2" needs.
+        self.last_drop_ns.store(now_raw, Ordering::Relaxed);
     }
 
     pub(crate) fn dropped(&self, cause: DropCause) -> u64 {
@@ -185,7 +193,7 @@ impl Counters {
             .sum()
     }
 
-    /// Takes the time span of unreported drops: (first, last) in wall ns.
+    /// Takes the time span of unreported drops: (first, last), raw readings.
     pub(crate) fn take_drop_span(&self) -> (u64, u64) {
         let first = self.first_unreported_ns.swap(0, Ordering::Relaxed);
         (first, self.last_drop_ns.load(Ordering::Relaxed))

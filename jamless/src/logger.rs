@@ -155,7 +155,8 @@ impl Shared {
     }
 
     fn reject(&self, cause: DropCause, level: Level) -> Outcome {
-        self.counters.drop_records(cause, level, 1, now_ns());
+        self.counters
+            .drop_records(cause, level, 1, crate::clock::raw());
         Outcome::Dropped(cause)
     }
 

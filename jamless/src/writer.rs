@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::counters::{DropCause, DropTotals};
 use crate::level::Level;
-use crate::logger::{now_ns, Shared};
+use crate::logger::Shared;
 use crate::queue::Consumer;
 use crate::record::RecordView;
 use crate::render::Renderer;
@@ -273,9 +273,12 @@ fn render_batch(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterPart
             Ok(Some(level)) => batch.push_record(level),
             Ok(None) => {
                 batch.buf.truncate(start);
-                shared
-                    .counters
-                    .drop_records(DropCause::Internal, raw_level, 1, now_ns());
+                shared.counters.drop_records(
+                    DropCause::Internal,
+                    raw_level,
+                    1,
+                    crate::clock::raw(),
+                );
                 shared.report(
                     "decode",
                     "internal",
@@ -287,7 +290,7 @@ fn render_batch(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterPart
                 shared.status.panics.fetch_add(1, Ordering::Relaxed);
                 shared
                     .counters
-                    .drop_records(DropCause::Panic, raw_level, 1, now_ns());
+                    .drop_records(DropCause::Panic, raw_level, 1, crate::clock::raw());
                 shared.report("render", "panic", panic_message(&*payload));
             }
         }

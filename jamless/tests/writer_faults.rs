@@ -265,5 +265,21 @@ fn drop_notice_is_written_into_the_log() {
         "{notices:?}"
     );
     assert!(notices[0].contains("queue_full"), "{notices:?}");
+    // The span of the drops is given in wall-clock time (converted from the
+    // callers' raw clock readings): today's date, in UTC.
+    let dates: Vec<String> = [0i64, -120]
+        .iter()
+        .map(|s| {
+            (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(*s))
+                .strftime("%Y-%m-%d")
+                .to_string()
+        })
+        .collect();
+    assert!(
+        dates
+            .iter()
+            .any(|d| notices[0].matches(d.as_str()).count() >= 2),
+        "both ends of the span are dated {dates:?}: {notices:?}"
+    );
     assert_eq!(lines.len() as u64, h.written + h.notices_written);
 }

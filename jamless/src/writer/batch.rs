@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use super::{panic_message, WriterParts};
 use crate::counters::{DropCause, DropTotals};
 use crate::level::Level;
-use crate::logger::{now_ns, Shared};
+use crate::logger::Shared;
 use crate::sink::{classify, Sink};
 
 /// Which sink a write goes to; indexes `WriterParts::newline_due`.
@@ -132,7 +132,7 @@ impl Batch {
         if line.notice.is_none() {
             shared
                 .counters
-                .drop_records(DropCause::IoFailure, line.level, 1, now_ns());
+                .drop_records(DropCause::IoFailure, line.level, 1, crate::clock::raw());
         }
         self.pos = line.end;
         self.next += 1;
@@ -150,7 +150,7 @@ impl Batch {
         if !self.done() && self.pos > self.line_start(self.next) {
             newline_due[dest as usize] = true;
         }
-        let now = now_ns();
+        let now = crate::clock::raw();
         let mut counts = [0u64; 5];
         for line in &self.lines[self.next..] {
             if line.notice.is_none() {

@@ -58,6 +58,8 @@ pub(super) fn maybe_render(shared: &Shared, parts: &mut WriterParts, now: Instan
     parts.last_notice = Some(now);
     let (first, last) = shared.counters.take_drop_span();
     let first = if first == 0 { last } else { first };
+    let (first, last) = (parts.clock.to_unix_ns(first), parts.clock.to_unix_ns(last));
+    let last = last.max(first);
     let message = format!(
         "jamless: {n} records dropped between {} and {}",
         rfc3339(first),
