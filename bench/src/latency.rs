@@ -24,6 +24,9 @@ pub enum Dest {
     File,
     /// A FIFO whose reader never reads (see [`StalledFifo`]).
     StalledFifo,
+    /// A rotating file sink in a fresh temporary directory: a new file every
+    /// second, closed files gzip-compressed by the housekeeper (1 s grace).
+    Rotating,
 }
 
 /// What one latency run does.
@@ -168,9 +171,26 @@ pub fn scratch_root() -> PathBuf {
 /// Builds the logger a run uses: the defaults (drop-newest, shedding below
 /// `WARN` above 80% full), a filter of `info`, and `cfg.capacity`.
 fn build_logger(cfg: &LatencyConfig, path: PathBuf) -> Result<(Logger, jamless::Guard), String> {
-    let mut b = Builder::new()
-        .name("bench")
-        .file(path)
+    let mut b = Builder::new().name("bench");
+    b = if cfg.dest == Dest::Rotating {
+        let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+        let sink = jamless::RotatingFileSink::builder(jamless::Naming::new(dir, "bench"))
+            .rotation(
+                jamless::Rotation::every(Duration::from_secs(1))
+                    .map_err(|e| format!("rotation: {e}"))?,
+            )
+            .retention(
+                jamless::Retention::new()
+                    .compress(jamless::Compression::Gzip)
+                    .grace(Duration::from_secs(1)),
+            )
+            .build()
+            .map_err(|e| format!("rotating sink: {e}"))?;
+        b.sink(sink)
+    } else {
+        b.file(path)
+    };
+    let mut b = b
         .filter("info")
         .capacity_bytes(cfg.capacity)
         .overflow(Overflow::drop_newest());
@@ -200,7 +220,7 @@ pub fn run(cfg: &LatencyConfig) -> Result<Run, String> {
     let mut fifo = None;
     let built = if cfg.api.uses_jamless() {
         let path = match cfg.dest {
-            Dest::File => dir.path().join("bench.log"),
+            Dest::File | Dest::Rotating => dir.path().join("bench.log"),
             Dest::StalledFifo => {
                 let f = StalledFifo::create(dir.path(), "stalled.log")
                     .map_err(|e| format!("mkfifo: {e}"))?;
@@ -244,7 +264,7 @@ pub fn run(cfg: &LatencyConfig) -> Result<Run, String> {
         let before = logger.as_ref().map(|l| {
             // Start from an empty queue so the warm-up does not count (a
             // stalled sink never empties it: do not wait for that).
-            if cfg.dest == Dest::File {
+            if cfg.dest != Dest::StalledFifo {
                 l.flush(Duration::from_secs(60));
             }
             l.health()
@@ -373,7 +393,7 @@ fn timed_loop(
     mut f: impl FnMut(u64),
 ) -> Measured {
     let warmup = match logger {
-        Some(_) if cfg.warm_ring && cfg.dest == Dest::File => {
+        Some(_) if cfg.warm_ring && cfg.dest != Dest::StalledFifo => {
             // Records are well over 100 bytes, so this passes the whole
             // ring at least once.
             cfg.warmup

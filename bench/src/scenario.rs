@@ -134,6 +134,7 @@ pub const SCENARIOS: &[Scenario] = &[
     lat("tracing-1t-paced", "the same tracing event, 1 thread, one call per pace", Api::Tracing, 1, true, Dest::File),
     lat("tracing-2t", "the same tracing event, 2 threads back to back", Api::Tracing, 2, false, Dest::File),
     lat("tracing-2t-paced", "the same tracing event, 2 threads, each one call per pace", Api::Tracing, 2, true, Dest::File),
+    lat("log-1t-paced-rotating", "as `log-1t-paced`, but into a rotating file sink: a new file every second, closed files gzip-compressed on the housekeeper thread (compare with `log-1t-paced`)", Api::Log, 1, true, Dest::Rotating),
     lat("stalled", "`log::info!` into jamless writing to a FIFO whose reader never reads (writer blocked in write(2)), 1 thread back to back", Api::Log, 1, false, Dest::StalledFifo),
     lat("stalled-paced", "the stalled FIFO, 1 thread, one call per pace (long enough for the watchdog to declare the stall mid-run)", Api::Log, 1, true, Dest::StalledFifo),
     Scenario {
@@ -171,7 +172,7 @@ pub fn latency_config(
         pace_ns: paced.then_some(plan.pace_ns),
         dest,
         capacity: match dest {
-            Dest::File => plan.capacity,
+            Dest::File | Dest::Rotating => plan.capacity,
             Dest::StalledFifo => plan.stalled_capacity,
         },
     }
