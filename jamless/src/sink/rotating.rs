@@ -65,6 +65,7 @@ pub struct RotatingFileSinkBuilder {
     file: FileSinkBuilder,
     clock: Clock,
     check_interval: Duration,
+    rotate_on_start: bool,
 }
 
 impl std::fmt::Debug for RotatingFileSinkBuilder {
@@ -123,6 +124,15 @@ impl RotatingFileSinkBuilder {
         self
     }
 
+    /// Start a new file when the logger starts, even if the period's file
+    /// already holds records from an earlier run (default `false`: append to
+    /// it). With dated names the next size index is used; with a fixed
+    /// active name the old file is renamed to its dated name first.
+    pub fn rotate_on_start(mut self, yes: bool) -> Self {
+        self.rotate_on_start = yes;
+        self
+    }
+
     /// Replaces the wall clock (for tests that cross midnight without
     /// waiting).
     #[doc(hidden)]
@@ -162,6 +172,7 @@ impl RotatingFileSinkBuilder {
             next_boundary: None,
             last_check: None,
             housekeeper,
+            start_pending: self.rotate_on_start,
         })
     }
 }
@@ -187,6 +198,8 @@ pub struct RotatingFileSink {
     next_boundary: Option<Timestamp>,
     last_check: Option<Instant>,
     housekeeper: Option<Housekeeper>,
+    /// `rotate_on_start` was asked for and the first file is not open yet.
+    start_pending: bool,
 }
 
 impl std::fmt::Debug for RotatingFileSink {
@@ -214,6 +227,7 @@ impl RotatingFileSink {
             file: FileSinkBuilder::new(""),
             clock: Arc::new(SystemTime::now),
             check_interval: Duration::from_secs(1),
+            rotate_on_start: false,
         }
     }
 
@@ -252,6 +266,14 @@ impl RotatingFileSink {
             }
         }
         let size = self.size()?;
+        if std::mem::take(&mut self.start_pending) && size > 0 {
+            if self.fixed() {
+                self.rotate_fixed(now, Reason::Start)?;
+            } else {
+                self.next_dated_index(now)?;
+            }
+            return self.size();
+        }
         if let Some(max) = self.max_bytes {
             if size >= max {
                 if self.fixed() {
@@ -386,6 +408,9 @@ impl RotatingFileSink {
                 let recorded = lock.recorded()?;
                 (recorded < start).then_some(period.max(recorded))
             }
+            (Reason::Start, Some((_, _, len))) => {
+                (len > 0).then(|| ours.map(|o| o.2).unwrap_or(start))
+            }
             (Reason::Size, Some((_, _, len))) => {
                 let max = self.max_bytes.unwrap_or(u64::MAX);
                 (len >= max).then(|| ours.map(|o| o.2).unwrap_or(start))
@@ -438,6 +463,8 @@ enum Reason {
     /// The period that just ended.
     Time(Timestamp),
     Size,
+    /// `rotate_on_start`: the file holds an earlier run's records.
+    Start,
 }
 
 /// The advisory lock on `.NAME.lock` beside the active file. Its content

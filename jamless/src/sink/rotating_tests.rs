@@ -207,3 +207,41 @@ fn fixed_active_size_rotation_with_vanished_file_is_not_an_error() {
     write_all(&mut a, b"next\n");
     assert_eq!(read(dir.path(), "app.log"), "next\n");
 }
+
+#[test]
+fn rotate_on_start_begins_a_new_file_in_both_modes() {
+    for fixed in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let (clock, _ms) = manual_clock("2026-11-27T12:00:00Z");
+        let naming = || Naming::new(dir.path(), "app").fixed_active_name(fixed);
+        let mut first = RotatingFileSink::builder(naming())
+            .clock(Arc::clone(&clock))
+            .build()
+            .unwrap();
+        write_all(&mut first, b"first run\n");
+        drop(first);
+        // Without the option a restart appends to the same file ...
+        let mut again = RotatingFileSink::builder(naming())
+            .clock(Arc::clone(&clock))
+            .build()
+            .unwrap();
+        write_all(&mut again, b"second run\n");
+        drop(again);
+        assert_eq!(files(dir.path()).len(), 1, "fixed={fixed}");
+        // ... with it, the restart starts a new one.
+        let mut fresh = RotatingFileSink::builder(naming())
+            .clock(Arc::clone(&clock))
+            .rotate_on_start(true)
+            .build()
+            .unwrap();
+        write_all(&mut fresh, b"third run\n");
+        let names = files(dir.path());
+        assert_eq!(names.len(), 2, "fixed={fixed}: {names:?}");
+        let texts: Vec<String> = names.iter().map(|n| read(dir.path(), n)).collect();
+        assert!(
+            texts.contains(&"first run\nsecond run\n".to_string()),
+            "{texts:?}"
+        );
+        assert!(texts.contains(&"third run\n".to_string()), "{texts:?}");
+    }
+}
