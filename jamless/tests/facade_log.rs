@@ -5,26 +5,15 @@
 //! tests use adapters directly.
 #![cfg(feature = "log")]
 
+mod common;
+
+use common::{line_with, read_lines};
+
 use std::path::Path;
 use std::time::Duration;
 
 use jamless::{Builder, Format, Logger};
 use log::Log;
-
-fn read_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The line that contains `needle`; fails if there is not exactly one.
-fn line_with<'a>(lines: &'a [String], needle: &str) -> &'a str {
-    let found: Vec<&String> = lines.iter().filter(|l| l.contains(needle)).collect();
-    assert_eq!(found.len(), 1, "{needle:?} in {lines:#?}");
-    found[0]
-}
 
 fn logger(dir: &Path, filter: &str) -> (Logger, jamless::Guard) {
     Builder::new()

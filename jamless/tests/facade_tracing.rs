@@ -3,6 +3,10 @@
 //! `with_default`, so the tests can run in parallel.
 #![cfg(feature = "tracing")]
 
+mod common;
+
+use common::{line_with, read_lines};
+
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -11,21 +15,6 @@ use jamless::{Builder, Format, Guard, Level, Logger, Shedding};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
-
-fn read_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The line that contains `needle`; fails if there is not exactly one.
-fn line_with<'a>(lines: &'a [String], needle: &str) -> &'a str {
-    let found: Vec<&String> = lines.iter().filter(|l| l.contains(needle)).collect();
-    assert_eq!(found.len(), 1, "{needle:?} in {lines:#?}");
-    found[0]
-}
 
 fn logger(dir: &Path, filter: &str) -> (Logger, Guard) {
     Builder::new()

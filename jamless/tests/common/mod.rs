@@ -161,3 +161,20 @@ pub fn collecting_handler() -> (jamless::ErrorHandler, Arc<Mutex<Vec<jamless::La
 pub fn is_notice(line: &str) -> bool {
     line.contains("records dropped between")
 }
+
+/// The lines of a file (none if it does not exist).
+pub fn read_lines(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The line that contains `needle`; fails if there is not exactly one.
+#[track_caller]
+pub fn line_with<'a>(lines: &'a [String], needle: &str) -> &'a str {
+    let found: Vec<&String> = lines.iter().filter(|l| l.contains(needle)).collect();
+    assert_eq!(found.len(), 1, "{needle:?} in {lines:#?}");
+    found[0]
+}
