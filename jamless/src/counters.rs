@@ -76,7 +76,8 @@ impl DropCause {
         )
     }
 
-    fn index(self) -> usize {
+    /// Position in [`DropCause::ALL`] and in the per-cause counters.
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }

@@ -13,7 +13,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::counters::{Counters, DropCause};
-use crate::level::Level;
 
 /// The overall state of a logger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -248,9 +247,7 @@ impl HealthSnapshot {
         let accepted = counters.accepted.sum();
         let rejected = counters.rejected();
         let d = counters.drop_totals();
-        let c = |cause: DropCause| {
-            d.by_cause[DropCause::ALL.iter().position(|x| *x == cause).unwrap_or(0)]
-        };
+        let c = |cause: DropCause| d.by_cause[cause.index()];
         HealthSnapshot {
             state: status.state(),
             offered: accepted + rejected,
@@ -333,9 +330,6 @@ impl fmt::Display for HealthSnapshot {
         Ok(())
     }
 }
-
-/// Level names in the order of [`Drops::by_level`].
-pub(crate) const LEVEL_ORDER: [Level; 5] = Level::ALL;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::health::{HealthSnapshot, LEVEL_ORDER};
+use crate::health::HealthSnapshot;
+use crate::Level;
 use crate::State;
 
 fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
@@ -84,7 +85,7 @@ pub(crate) fn render(s: &HealthSnapshot) -> String {
         out,
         "# HELP jamless_records_dropped_by_level_total Records dropped, by level.\n# TYPE jamless_records_dropped_by_level_total counter"
     );
-    for (lvl, v) in LEVEL_ORDER.iter().zip(d.by_level) {
+    for (lvl, v) in Level::ALL.iter().zip(d.by_level) {
         let _ = writeln!(
             out,
             "jamless_records_dropped_by_level_total{{level=\"{}\"}} {v}",
