@@ -16,22 +16,18 @@ use super::naming::Names;
 use super::retention::{Compression, Observed};
 use super::schedule::{label_start, next_boundary};
 use super::Rotation;
-use crate::Error;
+use crate::sink::{classified, classify};
 
 /// This logger's period files in its directory (compression temporaries
 /// excluded), oldest first. Period ends are computed with `rotation` in
 /// `tz`.
-pub(crate) fn scan(
-    names: &Names,
-    rotation: &Rotation,
-    tz: &TimeZone,
-) -> Result<Vec<Observed>, Error> {
+pub(crate) fn scan(names: &Names, rotation: &Rotation, tz: &TimeZone) -> io::Result<Vec<Observed>> {
     let dir = names.dir();
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(err) => {
-            return Err(Error::io(
+            return Err(io_error(
                 format!("listing log directory {}", dir.display()),
                 err,
             ))
@@ -43,7 +39,7 @@ pub(crate) fn scan(
             Ok(entry) => entry,
             Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
             Err(err) => {
-                return Err(Error::io(
+                return Err(io_error(
                     format!("listing log directory {}", dir.display()),
                     err,
                 ))
@@ -62,6 +58,11 @@ pub(crate) fn scan(
     Ok(found)
 }
 
+/// A scan error keeping its class (a denied listing is `permission_denied`).
+fn io_error(context: String, err: io::Error) -> io::Error {
+    classified(classify(&err), context, err)
+}
+
 /// The observation of one directory entry, `None` if it is not one of our
 /// period files, not a regular file, or gone.
 fn observe(
@@ -70,7 +71,7 @@ fn observe(
     tz: &TimeZone,
     dir: &Path,
     name: &str,
-) -> Result<Option<Observed>, Error> {
+) -> io::Result<Option<Observed>> {
     let Some(parsed) = names.parse(name) else {
         return Ok(None);
     };
@@ -85,7 +86,7 @@ fn observe(
         Ok(meta) => meta,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(err) => {
-            return Err(Error::io(
+            return Err(io_error(
                 format!("inspecting log file {}", path.display()),
                 err,
             ))
@@ -131,7 +132,18 @@ pub(crate) fn highest_index(files: &[Observed], period_start: Timestamp) -> Opti
 mod tests {
     use super::*;
     use crate::rotation::{InstanceEnv, Naming};
+    use crate::sink::IoErrorClass;
+    use crate::Error;
     use std::path::PathBuf;
+
+    #[test]
+    fn scan_errors_keep_their_class() {
+        let denied = io_error("listing".into(), io::Error::from_raw_os_error(libc::EACCES));
+        assert_eq!(classify(&denied), IoErrorClass::PermissionDenied);
+        assert!(denied.to_string().starts_with("listing: "), "{denied}");
+        let other = io_error("listing".into(), io::Error::from_raw_os_error(libc::EIO));
+        assert_eq!(classify(&other), IoErrorClass::Other);
+    }
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 

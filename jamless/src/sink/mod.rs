@@ -14,8 +14,8 @@ mod housekeeper;
 mod rotating;
 mod stderr;
 
-pub(crate) use classify::classify;
 pub use classify::IoErrorClass;
+pub(crate) use classify::{classified, classify};
 pub use file::{FileSink, FileSinkBuilder};
 pub use rotating::{Clock, RotatingFileSink, RotatingFileSinkBuilder};
 pub use stderr::StderrSink;

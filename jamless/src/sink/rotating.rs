@@ -305,8 +305,7 @@ impl RotatingFileSink {
         let (start, label) = self.period(now);
         let on_disk = match self.max_bytes {
             Some(_) => {
-                let files = rotation::scan(&self.names, &self.rotation, &self.tz)
-                    .map_err(io::Error::other)?;
+                let files = rotation::scan(&self.names, &self.rotation, &self.tz)?;
                 rotation::highest_index(&files, start).unwrap_or(0)
             }
             None => 0,
@@ -434,8 +433,7 @@ impl RotatingFileSink {
 
     fn rename_to_dated(&self, active: &std::path::Path, label: &str) -> io::Result<()> {
         use rustix::fs::{renameat_with, RenameFlags, CWD};
-        let files =
-            rotation::scan(&self.names, &self.rotation, &self.tz).map_err(io::Error::other)?;
+        let files = rotation::scan(&self.names, &self.rotation, &self.tz)?;
         let mut index = files
             .iter()
             .filter(|f| rotation::period_label(&self.rotation, &self.tz, f.period_start) == label)
