@@ -86,7 +86,10 @@ impl log::Log for FormatLog {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
+    let n: u64 = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000_000);
     let capacity: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(8 << 20);
     let mode = args.next().unwrap_or_else(|| "api".to_string());
     let dir = std::env::temp_dir().join(format!("jamless-hot-{}", std::process::id()));

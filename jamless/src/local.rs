@@ -1,6 +1,6 @@
-//! Per-thread state of callers: a stable id, the thread's name, a counter
-//! stripe and a reusable encode buffer, so that a log call allocates nothing
-//! once its thread has logged a first record.
+//! Per-thread state of callers: a stable id, the thread's name and a
+//! reusable encode buffer, so that a log call allocates nothing once its
+//! thread has logged a first record.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,21 +10,30 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// Initial capacity of a thread's encode buffer.
 const SCRATCH_CAPACITY: usize = 512;
 
-pub(crate) struct Local {
+/// Who is calling: the thread's id (for the counter stripe and the record)
+/// and its name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caller<'a> {
     pub(crate) id: u64,
-    pub(crate) name: Option<String>,
-    pub(crate) scratch: Vec<u8>,
+    pub(crate) name: &'a str,
+}
+
+struct Local {
+    id: u64,
+    name: Option<String>,
+    scratch: Vec<u8>,
 }
 
 thread_local! {
     static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with this thread's state. Returns `None` if the state is not
-/// available: during thread-local destruction, or if `f` re-entered (a
-/// `Display` impl that logs while its record is being encoded); the caller
-/// then falls back to a temporary buffer.
-pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+/// Runs `f` with this thread's encode buffer and identity. Returns `None`
+/// if the state is not available: during thread-local destruction, or if
+/// `f` re-entered (a `Display` impl that logs while its record is being
+/// encoded); the caller then falls back to a temporary buffer.
+#[inline]
+pub(crate) fn with_local<R>(f: impl FnOnce(&mut Vec<u8>, Caller<'_>) -> R) -> Option<R> {
     LOCAL
         .try_with(|cell| {
             let mut slot = cell.try_borrow_mut().ok()?;
@@ -37,7 +46,11 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
                     scratch: Vec::with_capacity(SCRATCH_CAPACITY),
                 }
             });
-            Some(f(local))
+            let caller = Caller {
+                id: local.id,
+                name: local.name.as_deref().unwrap_or(""),
+            };
+            Some(f(&mut local.scratch, caller))
         })
         .ok()
         .flatten()

@@ -1,7 +1,8 @@
 //! The logger handle and the caller's path: encode, admit, count.
 //!
-//! A log call encodes its record into the thread's scratch buffer, checks
-//! the admission policy, copies the record into the queue and returns. It
+//! A log call encodes its record's body into the thread's scratch buffer,
+//! claims space in the queue (the claim is the admission policy), writes
+//! the record's head and body into it and returns. It
 //! takes no lock, makes no syscall (the writer is woken only when it sleeps
 //! and the queue is filling up) and allocates nothing in steady state.
 
@@ -14,10 +15,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::counters::{Counters, DropCause};
 use crate::health::{HealthSnapshot, LastError, Status};
 use crate::level::Level;
-use crate::local::{with_local, Local};
+use crate::local::{with_local, Caller};
 use crate::policy::{Outcome, OverflowKind};
 use crate::queue::{ByteQueue, PushError};
-use crate::record::{self, Encoder, Kind, Meta};
+use crate::record::{Encoder, Head, Kind, Meta, Pending, Site};
 use crate::report::ErrorHandler;
 use crate::writer::{WriterConfig, WriterParts};
 
@@ -28,6 +29,28 @@ pub(crate) fn now_ns() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
+}
+
+/// A record's metadata: the facade's `site`, the caller thread, the clock.
+#[inline]
+fn meta<'a>(
+    kind: Kind,
+    level: Level,
+    timestamp_ns: u64,
+    caller: Caller<'a>,
+    site: Site<'a>,
+) -> Meta<'a> {
+    Meta {
+        kind,
+        level,
+        timestamp_ns,
+        thread_id: caller.id,
+        thread_name: caller.name,
+        target: site.target,
+        module_path: site.module_path,
+        file: site.file,
+        line: site.line,
+    }
 }
 
 /// A mutex-and-condvar pair for the rare waits: callers waiting for room,
@@ -154,18 +177,24 @@ impl Shared {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn reject(&self, cause: DropCause, level: Level) -> Outcome {
         self.counters
             .drop_records(cause, level, 1, crate::clock::raw());
         Outcome::Dropped(cause)
     }
 
-    /// The caller path. `encode` writes the record into the buffer.
+    /// The caller path. `encode` writes the record's body (message, then
+    /// fields and spans); the head (level, timestamp, thread, `site`) is
+    /// written straight into the queue with it.
     #[inline]
     pub(crate) fn submit(
         &self,
         level: Level,
-        encode: impl FnOnce(&mut Vec<u8>, &Local),
+        kind: Kind,
+        site: Site<'_>,
+        encode: impl FnOnce(&mut Encoder<'_>),
     ) -> Outcome {
         // Acquire: see the shutdown before any later state of the writer.
         if self.status.shut_down.load(Ordering::Acquire) {
@@ -177,38 +206,53 @@ impl Shared {
         {
             return self.reject(DropCause::Shed, level);
         }
+        let timestamp_ns = crate::clock::raw();
         let mut encode = Some(encode);
-        let outcome = with_local(|local| {
-            let mut scratch = std::mem::take(&mut local.scratch);
+        let outcome = with_local(|scratch, caller| {
+            let mut enc = Encoder::body(scratch);
             if let Some(f) = encode.take() {
-                f(&mut scratch, local);
+                f(&mut enc);
             }
-            let out = self.admit(level, &mut scratch, local.id);
-            local.scratch = scratch;
-            out
+            let msg_len = enc.finish_body();
+            let head = Head::new(&meta(kind, level, timestamp_ns, caller, site));
+            self.admit(level, Pending::new(head, scratch, msg_len), caller.id)
         });
         match outcome {
             Some(o) => o,
             None => {
-                // Re-entered from inside an encode, or thread-local storage
-                // is gone: use a temporary buffer (allocates; rare).
-                let local = Local {
-                    id: 0,
-                    name: None,
-                    scratch: Vec::new(),
-                };
-                let mut buf = Vec::new();
-                match encode.take() {
-                    Some(f) => f(&mut buf, &local),
-                    None => return self.reject(DropCause::Internal, level),
-                }
-                self.admit(level, &mut buf, 0)
+                let head = |caller| meta(kind, level, timestamp_ns, caller, site);
+                self.submit_without_local(level, head, encode)
             }
         }
     }
 
-    fn admit(&self, level: Level, buf: &mut Vec<u8>, tid: u64) -> Outcome {
-        if record::truncate(buf, self.max_record) {
+    /// [`Shared::submit`] when the thread's state is unavailable: re-entered
+    /// from inside an encode, or thread-local storage is gone. Uses a
+    /// temporary buffer (allocates; rare).
+    #[cold]
+    #[inline(never)]
+    fn submit_without_local<'s>(
+        &self,
+        level: Level,
+        meta: impl FnOnce(Caller<'s>) -> Meta<'s>,
+        encode: Option<impl FnOnce(&mut Encoder<'_>)>,
+    ) -> Outcome {
+        let Some(f) = encode else {
+            // `encode` ran and the record was lost on the way: count it.
+            return self.reject(DropCause::Internal, level);
+        };
+        let mut buf = Vec::new();
+        let mut enc = Encoder::body(&mut buf);
+        f(&mut enc);
+        let msg_len = enc.finish_body();
+        let caller = Caller { id: 0, name: "" };
+        let head = Head::new(&meta(caller));
+        self.admit(level, Pending::new(head, &buf, msg_len), 0)
+    }
+
+    #[inline]
+    fn admit(&self, level: Level, mut rec: Pending<'_, '_>, tid: u64) -> Outcome {
+        if rec.truncate(self.max_record) {
             self.counters.truncated.fetch_add(1, Ordering::Relaxed);
         }
         // Records below the protected level may only fill the queue up to
@@ -218,7 +262,7 @@ impl Shared {
         let limit = if sheddable { self.shed_at } else { usize::MAX };
         match self
             .queue
-            .try_push_within(buf.len(), limit, |dst| dst.copy_from_slice(buf))
+            .try_push_within(rec.len(), limit, |dst| rec.write(dst))
         {
             Ok(()) => {
                 self.counters.accepted.incr(tid);
@@ -231,21 +275,43 @@ impl Shared {
                 }
                 Outcome::Accepted
             }
-            Err(PushError::TooLarge) => {
+            Err(e) => self.not_pushed(level, &rec, tid, sheddable, e),
+        }
+    }
+
+    /// The claim failed: shed, drop or wait, as the policy says.
+    #[cold]
+    #[inline(never)]
+    fn not_pushed(
+        &self,
+        level: Level,
+        rec: &Pending<'_, '_>,
+        tid: u64,
+        sheddable: bool,
+        e: PushError,
+    ) -> Outcome {
+        match e {
+            PushError::TooLarge => {
                 // max_record is capped to the queue's max payload at build
                 // time, so this is a bug; count it and say so.
                 self.reject(DropCause::Internal, level)
             }
-            Err(PushError::Full) if sheddable => self.reject(DropCause::Shed, level),
-            Err(PushError::Full) => match self.overflow {
+            PushError::Full if sheddable => self.reject(DropCause::Shed, level),
+            PushError::Full => match self.overflow {
                 OverflowKind::DropNewest => self.reject(DropCause::QueueFull, level),
-                OverflowKind::BlockFor(timeout) => self.wait_for_room(level, buf, tid, timeout),
+                OverflowKind::BlockFor(timeout) => self.wait_for_room(level, rec, tid, timeout),
             },
         }
     }
 
     #[cold]
-    fn wait_for_room(&self, level: Level, buf: &[u8], tid: u64, timeout: Duration) -> Outcome {
+    fn wait_for_room(
+        &self,
+        level: Level,
+        rec: &Pending<'_, '_>,
+        tid: u64,
+        timeout: Duration,
+    ) -> Outcome {
         // The writer itself must never wait for room it alone can make.
         if crate::writer::is_writer_thread() {
             return self.reject(DropCause::QueueFull, level);
@@ -259,10 +325,7 @@ impl Shared {
                 unusable = true;
                 return true;
             }
-            pushed = self
-                .queue
-                .try_push(buf.len(), |dst| dst.copy_from_slice(buf))
-                .is_ok();
+            pushed = self.queue.try_push(rec.len(), |dst| rec.write(dst)).is_ok();
             if !pushed {
                 self.wake_writer();
             }
@@ -352,22 +415,14 @@ impl Logger {
     /// Logs a message with a level and target. Returns at once; the outcome
     /// says whether the record was accepted or dropped (and why).
     pub fn log(&self, level: Level, target: &str, message: fmt::Arguments<'_>) -> Outcome {
-        self.shared.submit(level, |buf, local| {
-            let meta = Meta {
-                kind: Kind::Event,
-                level,
-                timestamp_ns: crate::clock::raw(),
-                thread_id: local.id,
-                thread_name: local.name.as_deref().unwrap_or(""),
-                target,
-                module_path: "",
-                file: "",
-                line: None,
-            };
-            let mut e = Encoder::new(buf, &meta);
-            e.message_fmt(message);
-            e.finish();
-        })
+        let site = Site {
+            target,
+            module_path: "",
+            file: "",
+            line: None,
+        };
+        self.shared
+            .submit(level, Kind::Event, site, |enc| enc.message_fmt(message))
     }
 
     /// Waits until every record accepted before this call is written (or

@@ -1,9 +1,11 @@
 //! The record format between the caller and the writer.
 //!
-//! A caller encodes a record into a reusable thread-local buffer, then copies
-//! it into the queue in one piece; the writer decodes it in place, straight
-//! out of the ring, and renders it. Nothing here allocates once the buffer
-//! has grown to its working size.
+//! A caller encodes a record's body (message, fields, spans) into a reusable
+//! thread-local buffer, measures its [`Head`] (header and metadata strings),
+//! and writes both into the space it claims in the queue: the head straight
+//! from the metadata, the body in one copy (a [`Pending`] record). The
+//! writer decodes it in place, straight out of the ring, and renders it.
+//! Nothing here allocates once the buffer has grown to its working size.
 //!
 //! # Layout
 //!
@@ -64,6 +66,16 @@ const VAL_U64: u8 = 2;
 const VAL_F64: u8 = 3;
 const VAL_BOOL: u8 = 4;
 
+/// Where a record comes from, as a facade knows it: the part of [`Meta`]
+/// that is not the caller thread's or the clock's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Site<'a> {
+    pub(crate) target: &'a str,
+    pub(crate) module_path: &'a str,
+    pub(crate) file: &'a str,
+    pub(crate) line: Option<u32>,
+}
+
 /// The fixed metadata of a record, filled in by a facade.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Meta<'a> {
@@ -88,14 +100,6 @@ pub(crate) enum Value<'a> {
     Bool(bool),
 }
 
-/// Writes one record into a buffer. Created by [`Encoder::new`], which
-/// writes the header; the message follows, then fields and spans.
-pub(crate) struct Encoder<'b> {
-    buf: &'b mut Vec<u8>,
-    msg_start: usize,
-    msg_done: bool,
-}
-
 /// The longest prefix of `s` of at most `max` bytes that ends on a
 /// character boundary, so a cut string stays valid UTF-8.
 fn prefix_at_char(s: &str, max: usize) -> &[u8] {
@@ -104,6 +108,193 @@ fn prefix_at_char(s: &str, max: usize) -> &[u8] {
         end -= 1;
     }
     &s.as_bytes()[..end]
+}
+
+/// The fixed part of a record (header and metadata strings), measured in
+/// advance so that the caller path can write it straight into the space it
+/// claims in the queue: the metadata is copied once, not into the thread's
+/// buffer first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head<'a> {
+    kind: Kind,
+    level: Level,
+    line: u32,
+    timestamp_ns: u64,
+    thread_id: u64,
+    thread_name: &'a [u8],
+    target: &'a [u8],
+    module_path: &'a [u8],
+    file: &'a [u8],
+}
+
+/// Writes `s` with a `u16` length before it at the start of `dst`; returns
+/// the rest of `dst`.
+#[inline]
+fn put_u16_str<'d>(dst: &'d mut [u8], s: &[u8]) -> &'d mut [u8] {
+    let (len, rest) = dst.split_at_mut(2);
+    // Cannot truncate: every string was cut to MAX_META_STR in `Head::new`.
+    len.copy_from_slice(&(s.len() as u16).to_le_bytes());
+    let (bytes, rest) = rest.split_at_mut(s.len());
+    bytes.copy_from_slice(s);
+    rest
+}
+
+impl<'a> Head<'a> {
+    /// Cuts the metadata strings to their limits (at character boundaries).
+    #[inline]
+    pub(crate) fn new(meta: &Meta<'a>) -> Head<'a> {
+        Head {
+            kind: meta.kind,
+            level: meta.level,
+            line: meta.line.unwrap_or(u32::MAX),
+            timestamp_ns: meta.timestamp_ns,
+            thread_id: meta.thread_id,
+            thread_name: prefix_at_char(meta.thread_name, u8::MAX as usize),
+            target: prefix_at_char(meta.target, MAX_META_STR),
+            module_path: prefix_at_char(meta.module_path, MAX_META_STR),
+            file: prefix_at_char(meta.file, MAX_META_STR),
+        }
+    }
+
+    /// The encoded length of the head: where the message starts.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        HEADER_LEN
+            + 1
+            + self.thread_name.len()
+            + 6
+            + self.target.len()
+            + self.module_path.len()
+            + self.file.len()
+    }
+
+    /// Writes the head into `dst`, which must be exactly [`Head::len`]
+    /// bytes long, for a message of `msg_len` bytes; `flags` and
+    /// `orig_len` as set by truncation.
+    #[inline]
+    fn write(&self, dst: &mut [u8], msg_len: u32, flags: u16, orig_len: u32) {
+        let mut h = [0u8; HEADER_LEN];
+        h[0] = self.kind as u8;
+        h[1] = self.level as u8;
+        h[OFF_FLAGS..OFF_FLAGS + 2].copy_from_slice(&flags.to_le_bytes());
+        h[4..8].copy_from_slice(&self.line.to_le_bytes());
+        h[8..16].copy_from_slice(&self.timestamp_ns.to_le_bytes());
+        h[16..24].copy_from_slice(&self.thread_id.to_le_bytes());
+        h[OFF_ORIG_LEN..OFF_ORIG_LEN + 4].copy_from_slice(&orig_len.to_le_bytes());
+        h[OFF_MSG_LEN..OFF_MSG_LEN + 4].copy_from_slice(&msg_len.to_le_bytes());
+        let (fixed, rest) = dst.split_at_mut(HEADER_LEN);
+        fixed.copy_from_slice(&h);
+        let (n, rest) = rest.split_at_mut(1);
+        // Cannot truncate: the name was cut to u8::MAX in `Head::new`.
+        n[0] = self.thread_name.len() as u8;
+        let (name, rest) = rest.split_at_mut(self.thread_name.len());
+        name.copy_from_slice(self.thread_name);
+        let rest = put_u16_str(rest, self.target);
+        let rest = put_u16_str(rest, self.module_path);
+        let rest = put_u16_str(rest, self.file);
+        debug_assert!(rest.is_empty(), "head length mismatch");
+    }
+}
+
+/// A record ready for the queue: its [`Head`], written straight into the
+/// queue, and its body (the message, then fields and spans), encoded by an
+/// [`Encoder::body`] into the thread's buffer.
+#[derive(Debug)]
+pub(crate) struct Pending<'h, 'b> {
+    head: Head<'h>,
+    body: &'b [u8],
+    msg_len: usize,
+    flags: u16,
+    orig_len: u32,
+}
+
+impl<'h, 'b> Pending<'h, 'b> {
+    /// `msg_len` is what [`Encoder::finish_body`] returned for `body`.
+    #[inline]
+    pub(crate) fn new(head: Head<'h>, body: &'b [u8], msg_len: usize) -> Pending<'h, 'b> {
+        debug_assert!(msg_len <= body.len());
+        Pending {
+            head,
+            body,
+            msg_len,
+            flags: 0,
+            orig_len: 0,
+        }
+    }
+
+    /// The encoded length of the whole record.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.head.len() + self.body.len()
+    }
+
+    /// Cuts the record to at most `max` bytes (`max` must leave room for the
+    /// head): the message is cut at a character boundary and the fields are
+    /// dropped; the record is flagged so the renderer marks it. Returns
+    /// `false` if the record already fit.
+    pub(crate) fn truncate(&mut self, max: usize) -> bool {
+        let full = self.len();
+        if full <= max {
+            return false;
+        }
+        let room = max.saturating_sub(self.head.len());
+        let msg = &self.body[..self.msg_len];
+        let cut = cut_point(msg, room);
+        self.body = &self.body[..cut];
+        self.msg_len = cut;
+        self.flags |= FLAG_TRUNCATED;
+        self.orig_len = u32::try_from(full).unwrap_or(u32::MAX);
+        true
+    }
+
+    /// Writes the record into `dst`, which must be exactly
+    /// [`Pending::len`] bytes long (the space claimed in the queue).
+    #[inline]
+    pub(crate) fn write(&self, dst: &mut [u8]) {
+        let (head, body) = dst.split_at_mut(self.head.len());
+        let msg_len = u32::try_from(self.msg_len).unwrap_or(u32::MAX);
+        self.head.write(head, msg_len, self.flags, self.orig_len);
+        body.copy_from_slice(self.body);
+    }
+}
+
+/// A whole record encoded the way the caller path does it (body, then head
+/// and body written into a buffer of the exact length), for tests.
+#[cfg(test)]
+pub(crate) fn encode_pending(meta: &Meta<'_>, body: impl FnOnce(&mut Encoder<'_>)) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut enc = Encoder::body(&mut buf);
+    body(&mut enc);
+    let msg_len = enc.finish_body();
+    let rec = Pending::new(Head::new(meta), &buf, msg_len);
+    let mut out = vec![0; rec.len()];
+    rec.write(&mut out);
+    out
+}
+
+/// Where to cut a message so that at most `room` bytes of it remain: at a
+/// UTF-8 boundary if the message is text, stepping back at most three
+/// bytes, so a binary message is not cut further than needed.
+fn cut_point(msg: &[u8], room: usize) -> usize {
+    let mut cut = room.min(msg.len());
+    let floor = cut.saturating_sub(3);
+    while cut > floor && cut < msg.len() && (msg[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    cut
+}
+
+/// Writes one record. [`Encoder::new`] writes a whole record (head and
+/// body) into a buffer; [`Encoder::body`] writes only the body, for a
+/// [`Pending`] record whose head goes straight into the queue (the caller
+/// path). The message comes first, then fields and spans.
+pub(crate) struct Encoder<'b> {
+    buf: &'b mut Vec<u8>,
+    msg_start: usize,
+    msg_len: Option<usize>,
+    /// The head is at the start of `buf` (a whole record), so the message
+    /// length is patched into it when the message ends.
+    head_in_buf: bool,
 }
 
 fn put_str_u16(buf: &mut Vec<u8>, s: &str, max: usize) {
@@ -120,49 +311,51 @@ fn put_str_u32(buf: &mut Vec<u8>, s: &[u8]) {
 }
 
 impl<'b> Encoder<'b> {
-    /// Clears `buf` and writes the header and metadata strings.
+    /// Clears `buf` and writes the head of a whole record; the message and
+    /// items follow. For records that do not go through the caller path
+    /// (the writer's own notices, tests).
     pub(crate) fn new(buf: &'b mut Vec<u8>, meta: &Meta<'_>) -> Encoder<'b> {
-        // The fixed header in one copy: this runs on every log call.
-        let mut h = [0u8; HEADER_LEN];
-        h[0] = meta.kind as u8;
-        h[1] = meta.level as u8;
-        h[4..8].copy_from_slice(&meta.line.unwrap_or(u32::MAX).to_le_bytes());
-        h[8..16].copy_from_slice(&meta.timestamp_ns.to_le_bytes());
-        h[16..24].copy_from_slice(&meta.thread_id.to_le_bytes());
+        let head = Head::new(meta);
+        let len = head.len();
         buf.clear();
-        buf.reserve(
-            HEADER_LEN
-                + 8
-                + meta.thread_name.len()
-                + meta.target.len()
-                + meta.module_path.len()
-                + meta.file.len()
-                + 128,
-        );
-        buf.extend_from_slice(&h);
-        let name = prefix_at_char(meta.thread_name, u8::MAX as usize);
-        buf.push(name.len() as u8);
-        buf.extend_from_slice(name);
-        put_str_u16(buf, meta.target, MAX_META_STR);
-        put_str_u16(buf, meta.module_path, MAX_META_STR);
-        put_str_u16(buf, meta.file, MAX_META_STR);
-        let msg_start = buf.len();
+        buf.resize(len, 0);
+        head.write(buf, 0, 0, 0);
         Encoder {
             buf,
-            msg_start,
-            msg_done: false,
+            msg_start: len,
+            msg_len: None,
+            head_in_buf: true,
         }
+    }
+
+    /// Clears `buf` for the body of a [`Pending`] record.
+    #[inline]
+    pub(crate) fn body(buf: &'b mut Vec<u8>) -> Encoder<'b> {
+        buf.clear();
+        Encoder {
+            buf,
+            msg_start: 0,
+            msg_len: None,
+            head_in_buf: false,
+        }
+    }
+
+    /// Drops the message and items written so far, to encode them again.
+    pub(crate) fn restart(&mut self) {
+        self.buf.truncate(self.msg_start);
+        self.msg_len = None;
     }
 
     /// Appends bytes to the message. Must come before any field or span.
     pub(crate) fn message_bytes(&mut self, bytes: &[u8]) {
-        debug_assert!(!self.msg_done, "message after fields");
+        debug_assert!(self.msg_len.is_none(), "message after fields");
         self.buf.extend_from_slice(bytes);
     }
 
     /// Appends formatted text to the message.
+    #[inline]
     pub(crate) fn message_fmt(&mut self, args: fmt::Arguments<'_>) {
-        debug_assert!(!self.msg_done, "message after fields");
+        debug_assert!(self.msg_len.is_none(), "message after fields");
         if let Some(s) = args.as_str() {
             self.buf.extend_from_slice(s.as_bytes());
         } else {
@@ -174,12 +367,18 @@ impl<'b> Encoder<'b> {
         }
     }
 
-    fn end_message(&mut self) {
-        if !self.msg_done {
-            let len = self.buf.len() - self.msg_start;
-            let len = u32::try_from(len).unwrap_or(u32::MAX);
-            self.buf[OFF_MSG_LEN..OFF_MSG_LEN + 4].copy_from_slice(&len.to_le_bytes());
-            self.msg_done = true;
+    fn end_message(&mut self) -> usize {
+        match self.msg_len {
+            Some(len) => len,
+            None => {
+                let len = self.buf.len() - self.msg_start;
+                if self.head_in_buf {
+                    let len = u32::try_from(len).unwrap_or(u32::MAX);
+                    self.buf[OFF_MSG_LEN..OFF_MSG_LEN + 4].copy_from_slice(&len.to_le_bytes());
+                }
+                self.msg_len = Some(len);
+                len
+            }
         }
     }
 
@@ -234,10 +433,17 @@ impl<'b> Encoder<'b> {
         put_str_u16(self.buf, name, u16::MAX as usize);
     }
 
-    /// Finishes the record and returns its encoded length.
+    /// Finishes a whole record ([`Encoder::new`]) and returns its length.
     pub(crate) fn finish(mut self) -> usize {
         self.end_message();
         self.buf.len()
+    }
+
+    /// Finishes a body ([`Encoder::body`]) and returns the message length,
+    /// for [`Pending::new`].
+    #[inline]
+    pub(crate) fn finish_body(mut self) -> usize {
+        self.end_message()
     }
 }
 
@@ -251,10 +457,10 @@ impl fmt::Write for VecWriter<'_> {
     }
 }
 
-/// Cuts an encoded record to at most `max` bytes (`max` must leave room for
-/// the header and metadata). The message is cut at a character boundary and
-/// the fields are dropped; the record is flagged so the renderer marks it.
-/// Returns `false` if the record already fit.
+/// [`Pending::truncate`] for a whole encoded record (tests build records
+/// with [`Encoder::new`] and cut them with this; the caller path cuts its
+/// [`Pending`] record before it is written).
+#[cfg(test)]
 pub(crate) fn truncate(buf: &mut Vec<u8>, max: usize) -> bool {
     if buf.len() <= max {
         return false;
@@ -264,15 +470,7 @@ pub(crate) fn truncate(buf: &mut Vec<u8>, max: usize) -> bool {
         return true;
     };
     let msg_start = view.msg_start;
-    let msg = view.message();
-    let room = max.saturating_sub(msg_start);
-    let mut cut = room.min(msg.len());
-    // Step back to a UTF-8 boundary if the message is text: at most three
-    // bytes, so a binary message is not cut further than needed.
-    let floor = cut.saturating_sub(3);
-    while cut > floor && cut < msg.len() && (msg[cut] & 0xC0) == 0x80 {
-        cut -= 1;
-    }
+    let cut = cut_point(view.message(), max.saturating_sub(msg_start));
     let orig = u32::try_from(buf.len()).unwrap_or(u32::MAX);
     buf.truncate(msg_start + cut);
     let flags = u16::from_le_bytes([buf[OFF_FLAGS], buf[OFF_FLAGS + 1]]) | FLAG_TRUNCATED;

@@ -482,6 +482,48 @@ proptest! {
         prop_assert_eq!(again, b);
     }
 
+    /// The caller path (body encoded, head and body written into the
+    /// claimed space, cut by `Pending::truncate`) produces exactly the bytes
+    /// of a whole record encoded and cut in one buffer.
+    #[test]
+    fn prop_pending_matches_whole_record(
+        m in any_meta(),
+        message in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..300),
+            ".{0,100}".prop_map(String::into_bytes),
+        ],
+        items in any_items(),
+        slack in 0usize..400,
+    ) {
+        let whole = encode(&m, &message, &items);
+        let meta_len = whole.len() - {
+            let v = RecordView::parse(&whole).unwrap();
+            whole.len() - (v.message().as_ptr() as usize - whole.as_ptr() as usize)
+        };
+        let max = meta_len + slack;
+        let mut expected = whole.clone();
+        let cut = truncate(&mut expected, max);
+
+        let mut buf = vec![0xAA; 7]; // a reused buffer is cleared first
+        let mut enc = Encoder::body(&mut buf);
+        enc.message_bytes(&message);
+        for item in &items {
+            match item {
+                OwnedItem::Field(k, v) => enc.field(k, v.value()),
+                OwnedItem::Span(name) => enc.span(name),
+            }
+        }
+        let msg_len = enc.finish_body();
+        prop_assert_eq!(msg_len, message.len());
+        let meta = m.meta();
+        let mut rec = Pending::new(Head::new(&meta), &buf, msg_len);
+        prop_assert_eq!(rec.len(), whole.len());
+        prop_assert_eq!(rec.truncate(max), cut);
+        let mut out = vec![0; rec.len()];
+        rec.write(&mut out);
+        prop_assert_eq!(out, expected);
+    }
+
     #[test]
     fn prop_random_bytes_never_panic(
         head in prop_oneof![

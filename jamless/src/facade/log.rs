@@ -13,9 +13,8 @@ use log::kv::{self, VisitSource, VisitValue};
 
 use crate::error::Error;
 use crate::level::Level;
-use crate::local::Local;
 use crate::logger::Logger;
-use crate::record::{Encoder, Kind, Meta, Value};
+use crate::record::{Encoder, Kind, Site, Value};
 
 /// How long [`log::Log::flush`] waits for the writer.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
@@ -69,7 +68,9 @@ impl log::Log for LogAdapter {
         let level = Level::from(record.level());
         self.logger
             .shared
-            .submit(level, |buf, local| encode_record(buf, local, record));
+            .submit(level, Kind::Event, site(record), |enc| {
+                encode_record(enc, record)
+            });
     }
 
     fn flush(&self) {
@@ -79,25 +80,25 @@ impl log::Log for LogAdapter {
     }
 }
 
-/// Encodes one `log` record into `buf`.
-pub(crate) fn encode_record(buf: &mut Vec<u8>, local: &Local, record: &log::Record<'_>) {
-    let meta = Meta {
-        kind: Kind::Event,
-        level: Level::from(record.level()),
-        timestamp_ns: crate::clock::raw(),
-        thread_id: local.id,
-        thread_name: local.name.as_deref().unwrap_or(""),
+/// Where a `log` record comes from.
+#[inline]
+pub(crate) fn site<'a>(record: &log::Record<'a>) -> Site<'a> {
+    Site {
         target: record.target(),
         module_path: record.module_path().unwrap_or(""),
         file: record.file().unwrap_or(""),
         line: record.line(),
-    };
-    let mut enc = Encoder::new(buf, &meta);
+    }
+}
+
+/// Encodes the body of one `log` record: the formatted message, then the
+/// key-values as fields.
+#[inline]
+pub(crate) fn encode_record(enc: &mut Encoder<'_>, record: &log::Record<'_>) {
     enc.message_fmt(*record.args());
     // Our visitors never fail; an error can only come from a source that
     // gave up half-way, and the pairs visited so far are kept.
-    let _ = record.key_values().visit(&mut Pairs(&mut enc));
-    enc.finish();
+    let _ = record.key_values().visit(&mut Pairs(enc));
 }
 
 /// Visits key-value pairs into fields.

@@ -1,12 +1,21 @@
 use super::*;
-use crate::record::{Item, RecordView};
+use crate::record::{encode_pending, Item, Meta, RecordView};
 
-fn local() -> Local {
-    Local {
-        id: 7,
-        name: Some("worker-1".to_string()),
-        scratch: Vec::new(),
-    }
+/// Encodes `record` as the caller path does, from thread 7 "worker-1".
+fn encode(record: &log::Record<'_>) -> Vec<u8> {
+    let site = site(record);
+    let meta = Meta {
+        kind: Kind::Event,
+        level: Level::from(record.level()),
+        timestamp_ns: 1,
+        thread_id: 7,
+        thread_name: "worker-1",
+        target: site.target,
+        module_path: site.module_path,
+        file: site.file,
+        line: site.line,
+    };
+    encode_pending(&meta, |enc| encode_record(enc, record))
 }
 
 #[test]
@@ -34,8 +43,7 @@ fn encodes_metadata_message_and_typed_key_values() {
         .line(Some(12))
         .key_values(&kvs)
         .build();
-    let mut buf = Vec::new();
-    encode_record(&mut buf, &local(), &record);
+    let buf = encode(&record);
 
     let view = RecordView::parse(&buf).unwrap();
     assert_eq!(view.kind, Kind::Event);
@@ -70,8 +78,7 @@ fn record_without_location_or_fields() {
         .level(log::Level::Info)
         .target("t")
         .build();
-    let mut buf = Vec::new();
-    encode_record(&mut buf, &local(), &record);
+    let buf = encode(&record);
     let view = RecordView::parse(&buf).unwrap();
     assert_eq!(view.message(), b"plain");
     assert_eq!(view.module_path, b"");

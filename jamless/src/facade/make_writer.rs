@@ -17,7 +17,7 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::level::Level;
 use crate::logger::{Logger, Shared};
-use crate::record::{Encoder, Kind, Meta};
+use crate::record::{Kind, Site};
 
 /// A line buffer that grew beyond this is not kept for the next event.
 const KEEP_CAPACITY: usize = 64 << 10;
@@ -135,22 +135,14 @@ impl Drop for JamlessWriter<'_> {
                 text = t.strip_suffix(b"\r").unwrap_or(t);
             }
             let level = self.level;
-            self.shared.submit(level, |buf, local| {
-                let meta = Meta {
-                    kind: Kind::Raw,
-                    level,
-                    timestamp_ns: crate::clock::raw(),
-                    thread_id: local.id,
-                    thread_name: local.name.as_deref().unwrap_or(""),
-                    target: "",
-                    module_path: "",
-                    file: "",
-                    line: None,
-                };
-                let mut enc = Encoder::new(buf, &meta);
-                enc.message_bytes(text);
-                enc.finish();
-            });
+            let site = Site {
+                target: "",
+                module_path: "",
+                file: "",
+                line: None,
+            };
+            self.shared
+                .submit(level, Kind::Raw, site, |enc| enc.message_bytes(text));
         }
         line.clear();
         if line.capacity() > KEEP_CAPACITY {

@@ -22,9 +22,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::error::Error;
 use crate::level::Level;
-use crate::local::Local;
 use crate::logger::Logger;
-use crate::record::{Encoder, Kind, Meta, Value, VecWriter};
+use crate::record::{Encoder, Kind, Site, Value, VecWriter};
 
 /// Spans nested deeper than this keep only their innermost spans in a
 /// record (the outermost are left out), which bounds the recursion.
@@ -106,48 +105,37 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let level = Level::from(*event.metadata().level());
-        self.logger
-            .shared
-            .submit(level, |buf, local| encode_event(buf, local, event, &ctx));
+        let m = event.metadata();
+        let level = Level::from(*m.level());
+        let site = Site {
+            target: m.target(),
+            module_path: m.module_path().unwrap_or(""),
+            file: m.file().unwrap_or(""),
+            line: m.line(),
+        };
+        self.logger.shared.submit(level, Kind::Event, site, |enc| {
+            encode_event(enc, event, &ctx)
+        });
     }
 }
 
-/// Encodes one event, with its span scope, into `buf`.
-pub(crate) fn encode_event<S>(
-    buf: &mut Vec<u8>,
-    local: &Local,
-    event: &Event<'_>,
-    ctx: &Context<'_, S>,
-) where
+/// Encodes the body of one event (message, fields, then its span scope).
+pub(crate) fn encode_event<S>(enc: &mut Encoder<'_>, event: &Event<'_>, ctx: &Context<'_, S>)
+where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    let m = event.metadata();
-    let meta = Meta {
-        kind: Kind::Event,
-        level: Level::from(*m.level()),
-        timestamp_ns: crate::clock::raw(),
-        thread_id: local.id,
-        thread_name: local.name.as_deref().unwrap_or(""),
-        target: m.target(),
-        module_path: m.module_path().unwrap_or(""),
-        file: m.file().unwrap_or(""),
-        line: m.line(),
-    };
-    let mut enc = Encoder::new(buf, &meta);
     // The macros put `message` first, so one pass usually does. If it comes
     // after another field, encode again: the message first, then the rest.
-    let mut one = EventVisitor::new(&mut enc, Pass::All);
+    let mut one = EventVisitor::new(enc, Pass::All);
     event.record(&mut one);
     if one.late_message {
-        enc = Encoder::new(buf, &meta);
-        event.record(&mut EventVisitor::new(&mut enc, Pass::MessageOnly));
-        event.record(&mut EventVisitor::new(&mut enc, Pass::FieldsOnly));
+        enc.restart();
+        event.record(&mut EventVisitor::new(enc, Pass::MessageOnly));
+        event.record(&mut EventVisitor::new(enc, Pass::FieldsOnly));
     }
     if let Some(leaf) = ctx.event_span(event) {
-        encode_span(&mut enc, leaf, 0);
+        encode_span(enc, leaf, 0);
     }
-    enc.finish();
 }
 
 /// Encodes `span`'s ancestors (root first), then `span` and its fields.

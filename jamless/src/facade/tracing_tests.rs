@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex};
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::*;
-use crate::record::{Item, RecordView};
+use crate::record::{encode_pending, Item, Meta, RecordView};
 
 /// A sink that discards everything (the layer's logger is not used here).
 struct Discard;
@@ -35,13 +35,19 @@ where
         Layer::<S>::on_record(&self.inner, id, values, ctx);
     }
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let local = Local {
-            id: 9,
-            name: Some("t-9".to_string()),
-            scratch: Vec::new(),
+        let m = event.metadata();
+        let meta = Meta {
+            kind: Kind::Event,
+            level: Level::from(*m.level()),
+            timestamp_ns: 1,
+            thread_id: 9,
+            thread_name: "t-9",
+            target: m.target(),
+            module_path: m.module_path().unwrap_or(""),
+            file: m.file().unwrap_or(""),
+            line: m.line(),
         };
-        let mut buf = Vec::new();
-        encode_event(&mut buf, &local, event, &ctx);
+        let buf = encode_pending(&meta, |enc| encode_event(enc, event, &ctx));
         self.out.lock().unwrap().push(buf);
     }
 }
