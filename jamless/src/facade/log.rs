@@ -41,6 +41,9 @@ pub struct LogAdapter {
     filter: env_filter::Filter,
     /// The directives carry a `/regex` message filter.
     regex: bool,
+    /// The directives are one global level (`info`): the check is then one
+    /// comparison instead of a call into the filter.
+    global: Option<log::LevelFilter>,
 }
 
 impl LogAdapter {
@@ -51,13 +54,23 @@ impl LogAdapter {
     }
 }
 
+impl LogAdapter {
+    #[inline]
+    fn allows(&self, metadata: &log::Metadata<'_>) -> bool {
+        match self.global {
+            Some(max) => metadata.level() <= max,
+            None => self.filter.enabled(metadata),
+        }
+    }
+}
+
 impl log::Log for LogAdapter {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        self.filter.enabled(metadata)
+        self.allows(metadata)
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        if !self.filter.enabled(record.metadata()) {
+        if !self.allows(record.metadata()) {
             return;
         }
         // `matches` checks the directives again, then formats the message
@@ -168,6 +181,16 @@ impl<'v> VisitValue<'v> for Pair<'_, '_, '_> {
     }
 }
 
+/// The level of directives that are one global level and nothing else
+/// (`info`, `WARN`, `off`), as `env_filter` reads them; `None` for anything
+/// with a module, several directives or a regex.
+fn global_level(spec: &str) -> Option<log::LevelFilter> {
+    if spec.contains([',', '=', '/']) {
+        return None;
+    }
+    spec.trim().parse().ok()
+}
+
 /// Parses `RUST_LOG`-style directives, reporting any error.
 fn parse_filter(spec: &str) -> Result<env_filter::Filter, Error> {
     let mut builder = env_filter::Builder::new();
@@ -188,6 +211,7 @@ impl Logger {
             logger: self.clone(),
             filter: parse_filter(spec)?,
             regex: spec.contains('/'),
+            global: global_level(spec),
         })
     }
 

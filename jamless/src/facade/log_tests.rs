@@ -109,3 +109,33 @@ fn filter_enables_by_target_and_level() {
     assert!(!enabled(log::Level::Trace, "app::db"));
     assert_eq!(filter.filter(), log::LevelFilter::Debug);
 }
+
+#[test]
+fn a_global_level_decides_as_the_filter_does() {
+    let targets = ["", "app", "app::db", "info", "warn"];
+    for spec in ["info", "WARN", " debug ", "trace", "error", "off", "Off"] {
+        let global = global_level(spec).unwrap_or_else(|| panic!("{spec:?}"));
+        let filter = parse_filter(spec).unwrap();
+        assert_eq!(global, filter.filter(), "{spec:?}");
+        for level in log::Level::iter() {
+            for target in targets {
+                let m = log::Metadata::builder().level(level).target(target).build();
+                assert_eq!(
+                    level <= global,
+                    filter.enabled(&m),
+                    "{spec:?} {level} {target}"
+                );
+            }
+        }
+    }
+    for spec in [
+        "",
+        "app",
+        "info,app=debug",
+        "app=info",
+        "info/x",
+        "debug,warn",
+    ] {
+        assert_eq!(global_level(spec), None, "{spec:?}");
+    }
+}
