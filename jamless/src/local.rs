@@ -19,13 +19,32 @@ pub(crate) struct Caller<'a> {
 }
 
 struct Local {
+    /// 0 until the thread's first record (ids start at 1).
     id: u64,
-    name: Option<String>,
+    /// The thread's name, cut to the record format's limit once.
+    name: String,
     scratch: Vec<u8>,
 }
 
 thread_local! {
-    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+    static LOCAL: RefCell<Local> = const {
+        RefCell::new(Local {
+            id: 0,
+            name: String::new(),
+            scratch: Vec::new(),
+        })
+    };
+}
+
+/// A thread's first record: take an id, copy the name, size the buffer.
+#[cold]
+#[inline(never)]
+fn init(local: &mut Local) {
+    // Relaxed: the id only has to be unique, not ordered.
+    local.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let thread = std::thread::current();
+    local.name = crate::record::cut_thread_name(thread.name().unwrap_or("")).to_owned();
+    local.scratch = Vec::with_capacity(SCRATCH_CAPACITY);
 }
 
 /// Runs `f` with this thread's encode buffer and identity. Returns `None`
@@ -36,19 +55,14 @@ thread_local! {
 pub(crate) fn with_local<R>(f: impl FnOnce(&mut Vec<u8>, Caller<'_>) -> R) -> Option<R> {
     LOCAL
         .try_with(|cell| {
-            let mut slot = cell.try_borrow_mut().ok()?;
-            let local = slot.get_or_insert_with(|| {
-                // Relaxed: the id only has to be unique, not ordered.
-                let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-                Local {
-                    id,
-                    name: std::thread::current().name().map(str::to_owned),
-                    scratch: Vec::with_capacity(SCRATCH_CAPACITY),
-                }
-            });
+            let mut local = cell.try_borrow_mut().ok()?;
+            if local.id == 0 {
+                init(&mut local);
+            }
+            let local = &mut *local;
             let caller = Caller {
                 id: local.id,
-                name: local.name.as_deref().unwrap_or(""),
+                name: &local.name,
             };
             Some(f(&mut local.scratch, caller))
         })

@@ -110,6 +110,16 @@ fn prefix_at_char(s: &str, max: usize) -> &[u8] {
     &s.as_bytes()[..end]
 }
 
+/// A thread name as a record stores it: cut to 255 bytes at a character
+/// boundary (the caller's thread-local state keeps it cut).
+pub(crate) fn cut_thread_name(name: &str) -> &str {
+    let mut end = name.len().min(u8::MAX as usize);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 /// The fixed part of a record (header and metadata strings), measured in
 /// advance so that the caller path can write it straight into the space it
 /// claims in the queue: the metadata is copied once, not into the thread's
@@ -149,7 +159,7 @@ impl<'a> Head<'a> {
             line: meta.line.unwrap_or(u32::MAX),
             timestamp_ns: meta.timestamp_ns,
             thread_id: meta.thread_id,
-            thread_name: prefix_at_char(meta.thread_name, u8::MAX as usize),
+            thread_name: cut_thread_name(meta.thread_name).as_bytes(),
             target: prefix_at_char(meta.target, MAX_META_STR),
             module_path: prefix_at_char(meta.module_path, MAX_META_STR),
             file: prefix_at_char(meta.file, MAX_META_STR),
