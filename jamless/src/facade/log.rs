@@ -2,10 +2,11 @@
 //!
 //! [`LogAdapter`] implements [`log::Log`]: it filters with the logger's
 //! `RUST_LOG`-style directives (the `env_filter` crate, as `env_logger`
-//! does), then encodes the record on the caller's thread — level, target,
-//! module path, file, line, the formatted message and the key-values as
-//! typed fields — straight into the thread's reusable buffer, and offers it
-//! to the queue. A record the filter rejects is neither encoded nor offered.
+//! does), then encodes the record on the caller's thread — the formatted
+//! message and the key-values as typed fields into the thread's reusable
+//! buffer — and offers it to the queue, which takes the level, target,
+//! module path, file and line straight from the `log::Record`. A record the
+//! filter rejects is neither encoded nor offered.
 
 use std::time::Duration;
 
@@ -27,9 +28,11 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 /// * Filtering uses the logger's directives (see [`crate::Builder::filter`])
 ///   in the `RUST_LOG` syntax of `env_logger`: `info,my_crate::db=debug`.
 ///   Checking a disabled record compares its level and target with the
-///   directives and does nothing else. A `/regex` message filter, if the
-///   directives carry one, formats the message a second time (into a
-///   temporary `String`) to match it; avoid it on hot paths.
+///   directives and does nothing else (directives that are one global
+///   level, like the default `info`, cost one comparison). A `/regex`
+///   message filter, if the directives carry one, formats the message a
+///   second time (into a temporary `String`) to match it; avoid it on hot
+///   paths.
 /// * Key-values (`log::info!(user_id = 42; "login")`) become typed fields:
 ///   integers, floats, booleans and strings keep their type, anything else
 ///   is written with its `Display`.
