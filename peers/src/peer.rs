@@ -5,6 +5,30 @@
 //! [`Peer::finish`]. The adapter installs the peer in its fastest
 //! non-blocking mode according to the peer's own documentation and source
 //! (see [`PeerInfo::settings`]).
+//!
+//! Rules for adapters (the driver relies on them):
+//!
+//! * The child process starts with `RUST_LOG` removed from its environment;
+//!   filter at `info` (the record is info level).
+//! * Scenario 3 (stall): `path` is a FIFO whose read end the driver holds
+//!   open without reading; open it as you would a log file (append). The
+//!   driver is the watchdog: `log` or `finish` may block, the driver kills
+//!   the child after a deadline and reports the peer as hung. After the
+//!   logging phase the driver starts draining the FIFO and the child calls
+//!   [`Peer::finish`]; the lines that come through are counted.
+//! * Scenario 4 (rotation): several processes (`--proc-id 0..P`) use the
+//!   same `path` at the same time; do not put a pid or a random tag in the
+//!   file name unless the peer always does. Use the peer's most frequent
+//!   rotation: its shortest time period, and where it can rotate by size,
+//!   [`Setup::rotate_bytes`]. Where the peer can gzip rotated files, enable
+//!   it (`.gz` files are decompressed when read back). Every file under
+//!   `path.parent()` is read afterwards, so keep all files (no retention
+//!   limit, or the largest one the peer allows — say so in `settings`).
+//! * The directory of `path` exists and is empty apart from `path` itself
+//!   in scenario 3 (the FIFO); everything under it is read back in
+//!   scenarios 2, 4 and 5.
+//! * Nothing may be printed to stdout (the driver reads progress from
+//!   files, but keep stdout clean anyway); stderr goes to a log file.
 
 use std::path::PathBuf;
 
@@ -16,10 +40,15 @@ pub struct Setup {
     /// processes (scenario 4).
     pub path: PathBuf,
     /// Scenario 4: use the peer's most frequent rotation (time and/or size)
-    /// on `path`. Adapters that cannot rotate return `Err` from `init`.
+    /// on `path`. Adapters that cannot rotate return `Err` from `init`; the
+    /// driver does not run scenario 4 for a peer whose
+    /// [`PeerInfo::fastest_rotation`] is `None` (the table says so).
     pub rotate: bool,
     /// Number of threads that will call [`Peer::log`].
     pub threads: usize,
+    /// Scenario 4, for peers that can rotate by size: start a new file
+    /// once the current one holds this many bytes (the same for every peer).
+    pub rotate_bytes: u64,
 }
 
 /// Static facts about a peer, printed next to every number.
@@ -60,4 +89,11 @@ pub trait Peer: Send + Sync {
     /// Flushes everything the peer buffered and stops its background
     /// threads, waiting for the peer's own flush to return.
     fn finish(self: Box<Self>) -> Finish;
+    /// The peer's own drop counter right now, read while other threads may
+    /// still be logging (scenario 3 reads it at the end of the stalled
+    /// phase, before [`Peer::finish`], which may block). `None` when the
+    /// peer has no such counter.
+    fn dropped_so_far(&self) -> Option<u64> {
+        None
+    }
 }
