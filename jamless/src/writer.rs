@@ -210,6 +210,7 @@ fn run(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterParts) -> Exi
                 write_batch(shared, parts);
             }
             sink_call(shared, parts, "flush", |s| s.flush());
+            sink_call(shared, parts, "close", |s| s.close());
             return Exit::Shutdown;
         }
         sleep_until(shared, consumer, Instant::now() + cfg.idle_interval);

@@ -28,9 +28,10 @@
 //! another process did the work.
 
 use std::fs::{self, File, FileTimes, OpenOptions, Permissions};
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::naming::{Names, TEMP_EXT};
@@ -76,21 +77,37 @@ pub(crate) enum SkipReason {
     SourceChanged,
     /// Our claim was broken as stale by another process.
     Lost,
+    /// Stopped half-way because the sink is shutting down; the temporary
+    /// copy was removed and the original is untouched.
+    Stopped,
 }
 
 /// Compresses `path` into `path.gz` (or `.zst`) and removes `path`
 /// (see the module documentation for the protocol).
+#[cfg(test)]
 pub(crate) fn compress_file(
     path: &Path,
     compression: Compression,
 ) -> Result<CompressOutcome, Error> {
-    compress_with(path, compression, STALE_TEMP)
+    compress_file_until(path, compression, &AtomicBool::new(false))
+}
+
+/// [`compress_file`] that gives up, removing its temporary copy, as soon
+/// as `stop` is set: a sink shutting down does not wait for a large file,
+/// and never leaves both the original and a complete copy behind.
+pub(crate) fn compress_file_until(
+    path: &Path,
+    compression: Compression,
+    stop: &AtomicBool,
+) -> Result<CompressOutcome, Error> {
+    compress_with(path, compression, STALE_TEMP, stop)
 }
 
 fn compress_with(
     path: &Path,
     compression: Compression,
     stale_after: Duration,
+    stop: &AtomicBool,
 ) -> Result<CompressOutcome, Error> {
     use CompressOutcome::Skipped;
     let Some(ext) = compression.extension() else {
@@ -124,8 +141,19 @@ fn compress_with(
         return Ok(Skipped(SkipReason::InProgress));
     };
     let guard = TempGuard::new(&temp, &out);
-    let out = write_compressed(&source, out, compression, &before)
-        .map_err(|err| Error::io(context("writing"), err))?;
+    let out = match write_compressed(
+        Until {
+            inner: &source,
+            stop,
+        },
+        out,
+        compression,
+        &before,
+    ) {
+        Ok(out) => out,
+        Err(_) if stop.load(Ordering::Relaxed) => return Ok(Skipped(SkipReason::Stopped)),
+        Err(err) => return Err(Error::io(context("writing"), err)),
+    };
     let after = source
         .metadata()
         .map_err(|err| Error::io(context("inspecting"), err))?;
@@ -290,8 +318,23 @@ fn claim(temp: &Path, stale_after: Duration) -> io::Result<Option<File>> {
 
 /// Streams `source` through the encoder into `out`, copies permissions and
 /// modification time, and syncs.
+/// A reader that fails once `stop` is set.
+struct Until<'a> {
+    inner: &'a File,
+    stop: &'a AtomicBool,
+}
+
+impl Read for Until<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(io::Error::other("the sink is shutting down"));
+        }
+        self.inner.read(buf)
+    }
+}
+
 fn write_compressed(
-    source: &File,
+    source: Until<'_>,
     out: File,
     compression: Compression,
     meta: &fs::Metadata,

@@ -66,7 +66,7 @@ pub use retention::{Compression, Retention};
 
 // The crate-internal surface, for the file sink and the housekeeper.
 pub(crate) use self::{
-    compress::{compress_file, recover, CompressOutcome},
+    compress::{compress_file_until, recover, CompressOutcome},
     instance::InstanceEnv,
     naming::Names,
     retention::plan,

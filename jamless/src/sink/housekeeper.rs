@@ -10,7 +10,8 @@
 //! for the writer, which reports them through the logger's error handler.
 
 use std::io;
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,9 +24,20 @@ use crate::Error;
 /// How often the housekeeper looks without being poked.
 const PERIOD: Duration = Duration::from_secs(5);
 
+/// How long dropping the sink waits for the housekeeper to stop. A stop is
+/// seen between two files and between two reads of a file being
+/// compressed, so this is only reached if the disk itself hangs.
+const STOP_WAIT: Duration = Duration::from_secs(1);
+
+/// The handle of the housekeeper thread; dropping it (with the sink) stops
+/// the thread and waits for it, so a process that shuts its logger down
+/// cleanly never leaves a half-done step (such as a file and its complete
+/// compressed copy side by side) behind.
 pub(crate) struct Housekeeper {
     tx: Mutex<Sender<()>>,
     error: Arc<Mutex<Option<String>>>,
+    stop: Arc<AtomicBool>,
+    stopped: Mutex<Receiver<()>>,
 }
 
 struct Job {
@@ -34,6 +46,7 @@ struct Job {
     tz: TimeZone,
     retention: Retention,
     error: Arc<Mutex<Option<String>>>,
+    stop: Arc<AtomicBool>,
 }
 
 impl Housekeeper {
@@ -44,19 +57,25 @@ impl Housekeeper {
         retention: Retention,
     ) -> Result<Housekeeper, Error> {
         let (tx, rx) = mpsc::channel::<()>();
+        let (stopped_tx, stopped_rx) = mpsc::channel::<()>();
         let error = Arc::new(Mutex::new(None));
+        let stop = Arc::new(AtomicBool::new(false));
         let job = Job {
             names,
             rotation,
             tz,
             retention,
             error: Arc::clone(&error),
+            stop: Arc::clone(&stop),
         };
         std::thread::Builder::new()
             .name("jamless-housekeeper".into())
             .spawn(move || {
+                // Dropped when the thread ends, however it ends (a panic
+                // included): that is what the sink's drop waits for.
+                let _stopped = stopped_tx;
                 job.recover();
-                loop {
+                while !job.stopping() {
                     job.run_once();
                     match rx.recv_timeout(PERIOD) {
                         Ok(()) | Err(RecvTimeoutError::Timeout) => {}
@@ -69,6 +88,8 @@ impl Housekeeper {
         Ok(Housekeeper {
             tx: Mutex::new(tx),
             error,
+            stop,
+            stopped: Mutex::new(stopped_rx),
         })
     }
 
@@ -92,7 +113,26 @@ impl Housekeeper {
     }
 }
 
+impl Drop for Housekeeper {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        // Wakes a sleeping thread; a thread already gone is what we want.
+        let _ = tx.send(());
+        drop(tx);
+        let stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        // `Disconnected` is the thread's end; a timeout leaves it to finish
+        // on its own (the process may exit first: every step is crash-safe
+        // and the next start-up recovery completes it).
+        let _ = stopped.recv_timeout(STOP_WAIT);
+    }
+}
+
 impl Job {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
     fn keep(&self, e: impl std::fmt::Display) {
         *self.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("housekeeping: {e}"));
     }
@@ -116,12 +156,18 @@ impl Job {
         let active: Vec<_> = self.names.active_path().into_iter().collect();
         let plan = rotation::plan(&files, &self.retention, Timestamp::now(), &active);
         for path in &plan.compress {
-            match rotation::compress_file(path, self.retention.compression()) {
+            if self.stopping() {
+                return;
+            }
+            match rotation::compress_file_until(path, self.retention.compression(), &self.stop) {
                 Ok(CompressOutcome::Compressed { .. } | CompressOutcome::Skipped(_)) => {}
                 Err(e) => self.keep(e),
             }
         }
         for path in &plan.delete {
+            if self.stopping() {
+                return;
+            }
             match std::fs::remove_file(path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -61,6 +61,13 @@ pub trait Sink: Send + 'static {
         Ok(())
     }
 
+    /// Called once when the logger shuts down, after the last flush: stop
+    /// background work (a rotating sink stops and waits for its
+    /// housekeeper). The sink is not used again. The default does nothing.
+    fn close(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
     /// A short human-readable description used in health reports, such as
     /// `file:/var/log/app.log`.
     fn describe(&self) -> String;
@@ -78,6 +85,9 @@ impl Sink for Box<dyn Sink> {
     }
     fn maintain(&mut self, now: SystemTime) -> io::Result<()> {
         (**self).maintain(now)
+    }
+    fn close(&mut self) -> io::Result<()> {
+        (**self).close()
     }
     fn describe(&self) -> String {
         (**self).describe()

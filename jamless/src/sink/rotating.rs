@@ -580,6 +580,19 @@ impl Sink for RotatingFileSink {
         self.prepare(now).map(|_| ())
     }
 
+    fn close(&mut self) -> io::Result<()> {
+        // Dropping the housekeeper stops it between two steps and waits for
+        // it (bounded), so a clean exit leaves no half-done compression.
+        if let Some(h) = self.housekeeper.take() {
+            let error = h.take_error();
+            drop(h);
+            if let Some(err) = error {
+                return Err(io::Error::other(err));
+            }
+        }
+        Ok(())
+    }
+
     fn maintain(&mut self, _now: SystemTime) -> io::Result<()> {
         if let Some(h) = &self.housekeeper {
             if let Some(err) = h.take_error() {

@@ -245,3 +245,65 @@ fn rotate_on_start_begins_a_new_file_in_both_modes() {
         assert!(texts.contains(&"third run\n".to_string()), "{texts:?}");
     }
 }
+
+/// Closing the sink (what the writer does at shutdown) stops the
+/// housekeeper, even half-way through compressing a large file, and waits
+/// for it: a file is left either as the original or as its compressed
+/// copy, never both, and no temporary file is left behind.
+#[test]
+fn close_stops_the_housekeeper_without_leaving_a_file_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clock, ms) = manual_clock("2026-01-01T12:00:00Z");
+    let mut sink = RotatingFileSink::builder(Naming::new(dir.path(), "app"))
+        .clock(clock)
+        .retention(
+            Retention::new()
+                .compress(rotation::Compression::Gzip)
+                .grace(Duration::ZERO),
+        )
+        .build()
+        .unwrap();
+    // Incompressible-ish lines, so that compressing takes a while.
+    let mut line = String::new();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut day_one = Vec::new();
+    while day_one.len() < 32 << 20 {
+        line.clear();
+        for _ in 0..8 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            line.push_str(&format!("{x:016x}"));
+        }
+        line.push('\n');
+        day_one.extend_from_slice(line.as_bytes());
+    }
+    write_all(&mut sink, &day_one);
+    set(&ms, "2026-01-02T12:00:00Z");
+    write_all(&mut sink, b"day two\n");
+    sink.maintain(SystemTime::now()).unwrap();
+    sink.close().unwrap();
+
+    let names = files(dir.path());
+    let plain = names.iter().any(|n| n == "app.2026-01-01.log");
+    let gz = names.iter().any(|n| n == "app.2026-01-01.log.gz");
+    assert!(plain != gz, "exactly one of the two must exist: {names:?}");
+    assert!(
+        !fs::read_dir(dir.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".tmp")),
+        "temporary file left: {names:?}"
+    );
+    if plain {
+        assert_eq!(
+            fs::read(dir.path().join("app.2026-01-01.log")).unwrap(),
+            day_one
+        );
+    }
+    assert_eq!(read(dir.path(), "app.2026-01-02.log"), "day two\n");
+    // Stopped for good: nothing changes afterwards.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(files(dir.path()), names);
+}
