@@ -1,0 +1,216 @@
+//! Command-line flags and the values derived from them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+
+/// The demonstration runner: naive vs jamless under the incident's conditions.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "jamless-demo", version, about, long_about = None)]
+pub struct Args {
+    /// Output directory (log dirs, stderr captures, stats, chart). Default:
+    /// `<target dir>/jamless-demo/<YYYYmmdd-HHMMSS>/`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Seconds of load per logger phase.
+    #[arg(long, default_value_t = 25.0)]
+    pub secs: f64,
+
+    /// Rotation period of the services, in seconds (both rotate at the same
+    /// wall-clock multiples).
+    #[arg(long, default_value_t = 3)]
+    pub rotate_secs: u64,
+
+    /// Naive services only, a SIMULATION: milliseconds the naive logger
+    /// waits before each file-system call of a rotation (a slow disk or
+    /// network mount), passed as the service's `--naive-fs-latency-ms`. It
+    /// widens the rename race window from ~25 µs so the failure shows within
+    /// a few rotations; 0 is the faithful port, which collides at only a
+    /// few percent of rotations.
+    #[arg(long, default_value_t = 2)]
+    pub naive_fs_latency_ms: u64,
+
+    /// Concurrent client workers per service.
+    #[arg(long, default_value_t = 16)]
+    pub workers: usize,
+
+    /// Target request rate per service (requests/s, all its workers together).
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+
+    /// Client timeout per request in milliseconds (nginx's 60 s
+    /// `proxy_read_timeout`, scaled down); a request that hits it is a "504".
+    #[arg(long, default_value_t = 2000)]
+    pub timeout_ms: u64,
+
+    /// Reuse connections (HTTP keep-alive). Default: a fresh connection per
+    /// request, as nginx does towards an upstream without `keepalive`.
+    #[arg(long)]
+    pub keep_alive: bool,
+
+    /// End the naive phase `--after-fail-secs` after its consumer died
+    /// instead of after `--secs` (bounded by `--max-secs`).
+    #[arg(long)]
+    pub until_naive_fails: bool,
+
+    /// Upper bound of the naive phase with `--until-naive-fails`, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub max_secs: f64,
+
+    /// Seconds of load after the naive consumer died, with
+    /// `--until-naive-fails`. Default: the client timeout plus one second.
+    #[arg(long)]
+    pub after_fail_secs: Option<f64>,
+
+    /// Loggers to run, in order (`naive`, `jamless`, `off`).
+    #[arg(long, value_delimiter = ',', default_value = "naive,jamless")]
+    pub loggers: Vec<String>,
+
+    /// Write every number of the run as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+
+    /// Where to write the SVG chart. Default: `<out>/chart.svg`.
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+
+    /// Path of the `jamless-demo-service` binary. Default: next to this
+    /// executable (built first with `cargo build` when run by `cargo run`).
+    #[arg(long)]
+    pub service_bin: Option<PathBuf>,
+
+    /// Do not run `cargo build` for the service binary even under `cargo run`.
+    #[arg(long)]
+    pub no_build: bool,
+
+    /// Benchmark mode: alternate `off` and `jamless` under the same load and
+    /// print a markdown table of request latencies.
+    #[arg(long)]
+    pub bench: bool,
+
+    /// Runs per logger in `--bench` mode.
+    #[arg(long, default_value_t = 5)]
+    pub bench_runs: usize,
+
+    /// Seconds of load per run in `--bench` mode.
+    #[arg(long, default_value_t = 10.0)]
+    pub bench_secs: f64,
+
+    /// Seconds at the start of each bench run left out of the statistics
+    /// (process start-up, first connections).
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup_secs: f64,
+
+    /// Also write the `--bench` markdown table to this file.
+    #[arg(long)]
+    pub md: Option<PathBuf>,
+}
+
+impl Args {
+    /// Rejects values that would make the run meaningless.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.secs > 0.0 && self.max_secs > 0.0 && self.bench_secs > 0.0) {
+            bail!("--secs, --max-secs and --bench-secs must be positive");
+        }
+        if self.rotate_secs == 0 {
+            bail!("--rotate-secs must be at least 1");
+        }
+        if self.workers == 0 || self.rate <= 0.0 {
+            bail!("--workers and --rate must be positive");
+        }
+        if self.timeout_ms == 0 {
+            bail!("--timeout-ms must be positive");
+        }
+        for l in &self.loggers {
+            if !matches!(l.as_str(), "naive" | "jamless" | "off") {
+                bail!("unknown logger {l:?} (naive, jamless or off)");
+            }
+        }
+        Ok(())
+    }
+
+    /// The client timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    /// Load after the naive consumer died, with `--until-naive-fails`.
+    pub fn after_fail(&self) -> Duration {
+        match self.after_fail_secs {
+            Some(s) => Duration::from_secs_f64(s.max(0.0)),
+            None => self.timeout() + Duration::from_secs(1),
+        }
+    }
+
+    /// The output directory, created.
+    pub fn out_dir(&self) -> Result<PathBuf> {
+        let dir = match &self.out {
+            Some(d) => d.clone(),
+            None => default_target_dir()
+                .join("jamless-demo")
+                .join(local_stamp()),
+        };
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(dir)
+    }
+}
+
+/// The cargo target directory this executable lives in (`target/release/x`
+/// → `target`), or `./target` when that is not recognisable.
+fn default_target_dir() -> PathBuf {
+    let exe = std::env::current_exe().ok();
+    let profile_dir = exe.as_deref().and_then(Path::parent);
+    match profile_dir.and_then(Path::parent) {
+        Some(t) if t.join("CACHEDIR.TAG").exists() => t.to_path_buf(),
+        _ => PathBuf::from("target"),
+    }
+}
+
+/// Local time as `YYYYmmdd-HHMMSS`.
+pub fn local_stamp() -> String {
+    // SAFETY: `time(NULL)` has no preconditions; `localtime_r` writes into
+    // the `tm` we own and only reads `now`.
+    let tm = unsafe {
+        let now = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&now, &mut tm).is_null() {
+            return format!("t{now}");
+        }
+        tm
+    };
+    format!(
+        "{:04}{:02}{:02}-{:02}{:02}{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_derive() {
+        let a = Args::parse_from(["jamless-demo"]);
+        a.validate().unwrap();
+        assert_eq!(a.loggers, ["naive", "jamless"]);
+        assert_eq!(a.timeout(), Duration::from_secs(2));
+        assert_eq!(a.after_fail(), Duration::from_secs(3));
+        let bad = Args::parse_from(["jamless-demo", "--loggers", "naive,log4go"]);
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn stamp_has_the_documented_shape() {
+        let s = local_stamp();
+        assert_eq!(s.len(), 15, "{s}");
+        assert_eq!(&s[8..9], "-");
+    }
+}
