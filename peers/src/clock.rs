@@ -1,85 +1,13 @@
-//! The per-call stopwatch (copied from `bench/src/clock.rs`): `quanta`'s raw
-//! counter (the TSC on x86-64 when it is invariant, the monotonic clock
-//! otherwise), scaled to nanoseconds only after the second reading, outside
-//! the timed region; and the HDR histogram the readings go into.
+//! The per-call stopwatch and histograms, shared with the core harness
+//! (`jamless-bench`): `quanta`'s raw counter (the TSC on x86-64 when it is
+//! invariant, the monotonic clock otherwise), scaled to nanoseconds only
+//! after the second reading, outside the timed region; and the percentiles
+//! and curves this crate reports from the HDR histograms.
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-/// Highest value a latency histogram records (60 s, in ns); larger values
-/// saturate to it.
-pub const HIST_MAX_NS: u64 = 60_000_000_000;
-
-/// A new latency histogram: 1 ns to [`HIST_MAX_NS`], 3 significant digits.
-/// Its counts are written once, so recording never page-faults.
-pub fn new_histogram() -> Histogram<u64> {
-    let mut h =
-        Histogram::new_with_bounds(1, HIST_MAX_NS, 3).expect("static histogram bounds are valid");
-    h.reset();
-    h
-}
-
-/// A calibrated cheap clock. Cloning is cheap; each thread may own one.
-#[derive(Debug, Clone)]
-pub struct Stopwatch {
-    clock: quanta::Clock,
-    ticks_per_us: f64,
-}
-
-impl Default for Stopwatch {
-    fn default() -> Stopwatch {
-        Stopwatch::new()
-    }
-}
-
-impl Stopwatch {
-    /// Creates (and on first use, calibrates) the clock.
-    pub fn new() -> Stopwatch {
-        let clock = quanta::Clock::new();
-        let ns_per_gtick = clock.delta_as_nanos(0, 1_000_000_000).max(1);
-        let ticks_per_us = 1_000_000_000.0 / ns_per_gtick as f64 * 1_000.0;
-        Stopwatch {
-            clock,
-            ticks_per_us,
-        }
-    }
-
-    /// The raw counter; compare readings with [`Stopwatch::nanos`].
-    #[inline(always)]
-    pub fn raw(&self) -> u64 {
-        self.clock.raw()
-    }
-
-    /// Nanoseconds between two raw readings (0 if `end <= start`).
-    #[inline(always)]
-    pub fn nanos(&self, start: u64, end: u64) -> u64 {
-        self.clock.delta_as_nanos(start, end)
-    }
-
-    /// Raw ticks in `ns` nanoseconds (at least 1).
-    pub fn ticks_for_ns(&self, ns: u64) -> u64 {
-        ((ns as f64) * self.ticks_per_us / 1_000.0).round().max(1.0) as u64
-    }
-
-    /// True when the raw counter is the CPU's time-stamp counter rather than
-    /// the OS monotonic clock (which ticks in nanoseconds exactly).
-    pub fn is_tsc(&self) -> bool {
-        (self.ticks_per_us - 1_000.0).abs() > 1.0
-    }
-
-    /// The cost of the measurement itself: `n` back-to-back pairs of
-    /// readings around nothing. Every latency reported includes it.
-    pub fn overhead(&self, n: u64) -> Percentiles {
-        let mut h = new_histogram();
-        for _ in 0..n {
-            let t0 = self.raw();
-            std::hint::black_box(());
-            let t1 = self.raw();
-            h.saturating_record(self.nanos(t0, t1).max(1));
-        }
-        Percentiles::of(&h)
-    }
-}
+pub use jamless_bench::{new_histogram, Stopwatch};
 
 /// Percentiles of one histogram, in ns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

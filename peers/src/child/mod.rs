@@ -31,7 +31,7 @@ pub fn run(args: &ChildArgs) -> anyhow::Result<ChildResult> {
         return Err(anyhow!("--threads must be at least 1"));
     }
     let sw = Stopwatch::new();
-    let stopwatch = sw.overhead(100_000);
+    let stopwatch = Percentiles::of(&sw.overhead(100_000));
     let setup = Setup {
         path: args.path.clone(),
         rotate: args.scenario == Scenario::Rotation,

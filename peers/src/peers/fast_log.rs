@@ -48,9 +48,6 @@ use log::LevelFilter;
 
 use crate::peer::{Finish, Peer, PeerInfo, Setup};
 
-/// The fourth argument of the benchmark record.
-const TOOK_US: u32 = 1234;
-
 /// Channel capacity (records), as in the README's performance advice.
 const CHAN_LEN: usize = 100_000;
 
@@ -191,13 +188,7 @@ struct FastLogPeer {
 
 impl Peer for FastLogPeer {
     fn log(&self, seq: u64, proc_id: u32, thread: u32) {
-        log::info!(
-            "request id={} proc={} thread={} took_us={}",
-            seq,
-            proc_id,
-            thread,
-            TOOK_US
-        );
+        super::log_facade_record(module_path!(), seq, proc_id, thread);
     }
 
     fn finish(self: Box<Self>) -> Finish {

@@ -31,9 +31,6 @@ use ftlog::{LevelFilter, LogTimezone, LoggerGuard};
 
 use crate::peer::{Finish, Peer, PeerInfo, Setup};
 
-/// The fourth argument of the benchmark record.
-const TOOK_US: u32 = 1234;
-
 /// What the table prints about this peer.
 pub fn info() -> PeerInfo {
     PeerInfo {
@@ -95,13 +92,7 @@ struct FtlogPeer {
 
 impl Peer for FtlogPeer {
     fn log(&self, seq: u64, proc_id: u32, thread: u32) {
-        log::info!(
-            "request id={} proc={} thread={} took_us={}",
-            seq,
-            proc_id,
-            thread,
-            TOOK_US
-        );
+        super::log_facade_record(module_path!(), seq, proc_id, thread);
     }
 
     fn finish(self: Box<Self>) -> Finish {

@@ -57,13 +57,7 @@ pub fn init(setup: &Setup) -> Result<Box<dyn Peer>, String> {
 
 impl Peer for Jamless {
     fn log(&self, seq: u64, proc_id: u32, thread: u32) {
-        log::info!(
-            "request id={} proc={} thread={} took_us={}",
-            seq,
-            proc_id,
-            thread,
-            1234
-        );
+        super::log_facade_record(module_path!(), seq, proc_id, thread);
     }
 
     fn finish(self: Box<Self>) -> Finish {

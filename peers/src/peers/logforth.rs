@@ -43,9 +43,6 @@ use logforth::{Append, Diagnostic, Error};
 
 use crate::peer::{Finish, Peer, PeerInfo, Setup};
 
-/// The fourth argument of the benchmark record.
-const TOOK_US: u32 = 1234;
-
 /// Channel capacity (records).
 const BUFFERED_LINES: usize = 100_000;
 
@@ -138,13 +135,7 @@ struct LogforthPeer {
 
 impl Peer for LogforthPeer {
     fn log(&self, seq: u64, proc_id: u32, thread: u32) {
-        log::info!(
-            "request id={} proc={} thread={} took_us={}",
-            seq,
-            proc_id,
-            thread,
-            TOOK_US
-        );
+        super::log_facade_record(module_path!(), seq, proc_id, thread);
     }
 
     fn finish(self: Box<Self>) -> Finish {

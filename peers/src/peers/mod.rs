@@ -52,3 +52,22 @@ pub fn init(name: &str, setup: &Setup) -> Result<Box<dyn Peer>, String> {
         _ => Err(format!("unknown peer {name}")),
     }
 }
+
+/// The `took_us` argument of the benchmark record.
+pub(crate) const TOOK_US: u32 = 1234;
+
+/// The benchmark record through the `log` facade: the call every peer that
+/// is a `log` backend makes, written once so that they all run the same
+/// code. `target` is the calling adapter's `module_path!()`, as if each had
+/// written the macro itself.
+#[inline(always)]
+pub(crate) fn log_facade_record(target: &'static str, seq: u64, proc_id: u32, thread: u32) {
+    log::info!(
+        target: target,
+        "request id={} proc={} thread={} took_us={}",
+        seq,
+        proc_id,
+        thread,
+        TOOK_US
+    );
+}

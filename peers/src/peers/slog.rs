@@ -45,9 +45,6 @@ use slog_async::{Async, AsyncGuard, OverflowStrategy};
 
 use crate::peer::{Finish, Peer, PeerInfo, Setup};
 
-/// The fourth argument of the benchmark record.
-const TOOK_US: u32 = 1234;
-
 /// Channel capacity (records).
 const CHAN_SIZE: usize = 100_000;
 
@@ -185,7 +182,7 @@ impl Peer for SlogPeer {
             seq,
             proc_id,
             thread,
-            TOOK_US
+            super::TOOK_US
         );
     }
 

@@ -39,9 +39,6 @@ use spdlog::{Level, LevelFilter, Logger, ThreadPool};
 
 use crate::peer::{Finish, Peer, PeerInfo, Setup};
 
-/// The fourth argument of the benchmark record.
-const TOOK_US: u32 = 1234;
-
 /// Queue capacity of the thread pool (records).
 const CAPACITY: usize = 100_000;
 
@@ -135,7 +132,7 @@ impl Peer for SpdlogPeer {
             seq,
             proc_id,
             thread,
-            TOOK_US
+            super::TOOK_US
         );
     }
 
