@@ -6,17 +6,19 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::logging::HealthReport;
 use super::metrics::DemoSnapshot;
 
-/// What one service reports about itself at exit.
-#[derive(Debug, Clone, Serialize)]
+/// What one service reports about itself at exit. The service writes it,
+/// the runner reads it with [`read`]; every counter is required, so a
+/// missing one is a parse error, never a silent zero.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stats {
     /// `naive`, `jamless` or `off`.
-    pub logger: &'static str,
+    pub logger: String,
     /// The `--instance` label.
     pub instance: String,
     /// The process id.
@@ -62,7 +64,7 @@ impl Stats {
         flush_complete: Option<bool>,
     ) -> Stats {
         Stats {
-            logger,
+            logger: logger.to_string(),
             instance: instance.to_string(),
             pid: std::process::id(),
             requests_received: demo.requests_received,
@@ -92,5 +94,34 @@ impl Stats {
         fs::write(&tmp, json).with_context(|| format!("writing {}", Path::new(&tmp).display()))?;
         fs::rename(&tmp, path)
             .with_context(|| format!("renaming the statistics into {}", path.display()))
+    }
+}
+
+/// Reads and parses a statistics file written by [`Stats::write`].
+///
+/// # Errors
+///
+/// The file cannot be read or is not a complete statistics object.
+pub fn read(path: &Path) -> Result<Stats> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_contract_and_refuses_missing_counters() {
+        let full = r#"{"logger":"naive","instance":"pod-b","pid":42,
+            "requests_received":10,"log_calls_started":10,"log_calls_returned":7,
+            "log_calls_waiting":3,"dropped_counted":0,"queued_at_exit":32,
+            "logger_state":"dead","writer_alive":false,"last_error":"rename: ENOENT",
+            "flush_complete":null,"health":{"state":"dead"}}"#;
+        let s: Stats = serde_json::from_str(full).unwrap();
+        assert_eq!(s.log_calls_waiting, 3);
+        assert!(!s.writer_alive);
+        let missing = r#"{"logger":"naive","instance":"a","pid":1,"requests_received":1}"#;
+        assert!(serde_json::from_str::<Stats>(missing).is_err());
     }
 }
