@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::latency::{Counts, LatencyConfig, Run};
 use crate::throughput::{ThroughputConfig, ThroughputRun};
@@ -12,7 +12,7 @@ use crate::throughput::{ThroughputConfig, ThroughputRun};
 pub const STALL_MAX_TARGET_NS: u64 = 50_000;
 
 /// Percentiles of one histogram, in ns.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     /// Samples recorded.
     pub count: u64,
@@ -30,6 +30,7 @@ pub struct Percentiles {
     pub mean: f64,
     /// Samples above 50 µs (the stalled-sink target), at the histogram's
     /// resolution.
+    #[serde(default)]
     pub over_50us: u64,
 }
 
@@ -48,6 +49,12 @@ impl Percentiles {
                 .len()
                 .saturating_sub(h.count_between(0, STALL_MAX_TARGET_NS)),
         }
+    }
+
+    /// The five latency values, in table order (p50, p99, p99.9, p99.99,
+    /// max).
+    pub fn fields(&self) -> [u64; 5] {
+        [self.p50, self.p99, self.p999, self.p9999, self.max]
     }
 
     fn field(&self, i: usize) -> u64 {

@@ -7,47 +7,7 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-pub use jamless_bench::{new_histogram, Stopwatch};
-
-/// Percentiles of one histogram, in ns.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Percentiles {
-    /// Samples recorded.
-    pub count: u64,
-    /// Median.
-    pub p50: u64,
-    /// 99th percentile.
-    pub p99: u64,
-    /// 99.9th percentile.
-    pub p999: u64,
-    /// 99.99th percentile.
-    pub p9999: u64,
-    /// Largest sample.
-    pub max: u64,
-    /// Mean.
-    pub mean: f64,
-}
-
-impl Percentiles {
-    /// Reads the percentiles of `h`.
-    pub fn of(h: &Histogram<u64>) -> Percentiles {
-        Percentiles {
-            count: h.len(),
-            p50: h.value_at_quantile(0.50),
-            p99: h.value_at_quantile(0.99),
-            p999: h.value_at_quantile(0.999),
-            p9999: h.value_at_quantile(0.9999),
-            max: h.max(),
-            mean: h.mean(),
-        }
-    }
-
-    /// The five reported values, in table order (p50, p99, p99.9, p99.99,
-    /// max).
-    pub fn fields(&self) -> [u64; 5] {
-        [self.p50, self.p99, self.p999, self.p9999, self.max]
-    }
-}
+pub use jamless_bench::{new_histogram, Percentiles, Stopwatch};
 
 /// One point of a percentile curve: the quantile and the latency there.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
