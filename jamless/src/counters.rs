@@ -40,11 +40,18 @@ pub enum DropCause {
     Panic,
     /// The record could not be decoded (a bug in jamless; reported).
     Internal,
+    /// The record had been written, then the file was truncated by another
+    /// program (logrotate's `copytruncate`, `: > file`) before its bytes
+    /// could have been copied: it may be lost.
+    FileTruncated,
+    /// The record had been written into a file that was then deleted, and
+    /// could not be written again into the recreated file.
+    FileUnlinked,
 }
 
 impl DropCause {
     /// All causes, in a stable order.
-    pub const ALL: [DropCause; 7] = [
+    pub const ALL: [DropCause; 9] = [
         DropCause::QueueFull,
         DropCause::Shed,
         DropCause::TimedOut,
@@ -52,6 +59,8 @@ impl DropCause {
         DropCause::IoFailure,
         DropCause::Panic,
         DropCause::Internal,
+        DropCause::FileTruncated,
+        DropCause::FileUnlinked,
     ];
 
     /// The snake_case name used in notices, JSON and metrics.
@@ -64,6 +73,8 @@ impl DropCause {
             DropCause::IoFailure => "io_failure",
             DropCause::Panic => "panic",
             DropCause::Internal => "internal",
+            DropCause::FileTruncated => "file_truncated",
+            DropCause::FileUnlinked => "file_unlinked",
         }
     }
 
@@ -172,6 +183,19 @@ impl Counters {
         // The latest drop: approximately (a racing older reading may win),
         // which is all a notice's "between T1 and T2" needs.
         self.last_drop_ns.store(now_raw, Ordering::Relaxed);
+    }
+
+    /// Moves records that a sink had written, and then found lost, from
+    /// `written` to the drops of `cause`. The drops are counted first, so a
+    /// reader summing `written + dropped` never sees them missing.
+    pub(crate) fn written_then_lost(&self, cause: DropCause, by_level: &[u64; 5], now_raw: u64) {
+        let mut total = 0;
+        for (level, n) in Level::ALL.iter().zip(by_level) {
+            self.drop_records(cause, *level, *n, now_raw);
+            total += n;
+        }
+        // Release, as for the increments of `written`.
+        self.written.fetch_sub(total, Ordering::Release);
     }
 
     pub(crate) fn dropped(&self, cause: DropCause) -> u64 {

@@ -181,6 +181,10 @@ pub struct Drops {
     pub panic: u64,
     /// Accepted, then found malformed (a jamless bug).
     pub internal: u64,
+    /// Written, then possibly lost when another program truncated the file.
+    pub file_truncated: u64,
+    /// Written into a file that was then deleted, and not recoverable.
+    pub file_unlinked: u64,
     /// All drops by level: error, warn, info, debug, trace.
     pub by_level: [u64; 5],
 }
@@ -265,6 +269,8 @@ impl HealthSnapshot {
                 io_failure: c(DropCause::IoFailure),
                 panic: c(DropCause::Panic),
                 internal: c(DropCause::Internal),
+                file_truncated: c(DropCause::FileTruncated),
+                file_unlinked: c(DropCause::FileUnlinked),
                 by_level: d.by_level,
             },
             truncated: counters.truncated.load(Ordering::Relaxed),
@@ -297,7 +303,8 @@ impl fmt::Display for HealthSnapshot {
         write!(
             f,
             "state={} offered={} accepted={} written={} (fallback {}) queued={} dropped={} \
-             [queue_full={} shed={} timed_out={} shutdown={} io_failure={} panic={} internal={}] \
+             [queue_full={} shed={} timed_out={} shutdown={} io_failure={} panic={} internal={} \
+             file_truncated={} file_unlinked={}] \
              queue={}/{} bytes io_errors={} panics={} restarts={} waiting_callers={}",
             self.state,
             self.offered,
@@ -313,6 +320,8 @@ impl fmt::Display for HealthSnapshot {
             self.drops.io_failure,
             self.drops.panic,
             self.drops.internal,
+            self.drops.file_truncated,
+            self.drops.file_unlinked,
             self.queue_used_bytes,
             self.queue_capacity_bytes,
             self.io_errors,

@@ -75,6 +75,8 @@ pub(crate) fn render(s: &HealthSnapshot) -> String {
         ("io_failure", d.io_failure),
         ("panic", d.panic),
         ("internal", d.internal),
+        ("file_truncated", d.file_truncated),
+        ("file_unlinked", d.file_unlinked),
     ] {
         let _ = writeln!(
             out,

@@ -261,7 +261,7 @@ fn render_batch(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterPart
             Ok(mut view) => {
                 view.timestamp_ns = clock.to_unix_ns(view.timestamp_ns);
                 renderer.render(&view, &mut batch.buf);
-                Some(view.level)
+                Some((view.level, view.timestamp_ns))
             }
             Err(_) => None,
         }));
@@ -271,7 +271,7 @@ fn render_batch(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterPart
             .and_then(Level::from_u8)
             .unwrap_or(Level::Error);
         match result {
-            Ok(Some(level)) => batch.push_record(level),
+            Ok(Some((level, ts))) => batch.push_record(level, ts),
             Ok(None) => {
                 batch.buf.truncate(start);
                 shared.counters.drop_records(
@@ -298,6 +298,48 @@ fn render_batch(shared: &Shared, consumer: &mut Consumer, parts: &mut WriterPart
     })
 }
 
+/// Moves what the primary sink reports lost (records it had written) from
+/// `written` to the drops of the reported cause, and says so.
+pub(crate) fn collect_lost(shared: &Shared, sink: &mut dyn Sink) {
+    loop {
+        match catch_unwind(AssertUnwindSafe(|| sink.take_lost())) {
+            Ok(Some(lost)) => {
+                let n: u64 = lost.by_level.iter().sum();
+                if lost.cause.is_rejection() {
+                    // Rejections are decided by callers; a sink reporting
+                    // one is a bug. Count it as internal, never lose it.
+                    shared.counters.written_then_lost(
+                        DropCause::Internal,
+                        &lost.by_level,
+                        crate::clock::raw(),
+                    );
+                } else {
+                    shared.counters.written_then_lost(
+                        lost.cause,
+                        &lost.by_level,
+                        crate::clock::raw(),
+                    );
+                }
+                shared.report(
+                    "verify",
+                    lost.cause.as_str(),
+                    format!(
+                        "{}: {n} records already written are lost ({})",
+                        sink.describe(),
+                        lost.cause.as_str()
+                    ),
+                );
+            }
+            Ok(None) => return,
+            Err(payload) => {
+                shared.status.panics.fetch_add(1, Ordering::Relaxed);
+                shared.report("take_lost", "panic", panic_message(&*payload));
+                return;
+            }
+        }
+    }
+}
+
 /// Calls the primary sink's `f` with panics caught and errors reported.
 fn sink_call(
     shared: &Shared,
@@ -306,7 +348,9 @@ fn sink_call(
     f: impl FnOnce(&mut dyn Sink) -> std::io::Result<()>,
 ) {
     let sink = &mut parts.sink;
-    match catch_unwind(AssertUnwindSafe(|| f(&mut **sink))) {
+    let result = catch_unwind(AssertUnwindSafe(|| f(&mut **sink)));
+    collect_lost(shared, &mut *parts.sink);
+    match result {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             shared.status.io_errors.fetch_add(1, Ordering::Relaxed);
@@ -335,6 +379,7 @@ fn write_batch(shared: &Shared, parts: &mut WriterParts) {
         match parts.retry.route(Instant::now(), &policy, hurry) {
             Route::Primary => {
                 let ok = batch::write_to(shared, parts, Dest::Primary);
+                collect_lost(shared, &mut *parts.sink);
                 if ok {
                     parts.retry.on_success();
                     shared.status.sink_failing.store(false, Ordering::Release);

@@ -8,7 +8,7 @@ use super::{panic_message, WriterParts};
 use crate::counters::{DropCause, DropTotals};
 use crate::level::Level;
 use crate::logger::Shared;
-use crate::sink::{classify, Sink};
+use crate::sink::{classify, LineEntry, LineMeta, Lines, Sink};
 
 /// Which sink a write goes to; indexes `WriterParts::newline_due`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,18 +17,13 @@ pub(crate) enum Dest {
     Fallback = 1,
 }
 
-struct Line {
-    /// Offset one past this line's `\n` in `buf`.
-    end: usize,
-    level: Level,
-    /// For a drop notice: the totals it reports.
-    notice: Option<DropTotals>,
-}
-
 /// The rendered lines of one batch, in one buffer, and how far they got.
 pub(crate) struct Batch {
     pub(crate) buf: Vec<u8>,
-    lines: Vec<Line>,
+    lines: Vec<LineEntry>,
+    /// For each drop notice among `lines`: its index and the totals it
+    /// reports (few; usually none).
+    notices: Vec<(usize, DropTotals)>,
     /// Bytes of `buf` already written (or given up on).
     pos: usize,
     /// Index of the first line not yet fully written.
@@ -40,6 +35,7 @@ impl Batch {
         Batch {
             buf: Vec::with_capacity(256 * 1024),
             lines: Vec::with_capacity(4096),
+            notices: Vec::new(),
             pos: 0,
             next: 0,
         }
@@ -48,6 +44,7 @@ impl Batch {
     pub(crate) fn clear(&mut self) {
         self.buf.clear();
         self.lines.clear();
+        self.notices.clear();
         self.pos = 0;
         self.next = 0;
     }
@@ -61,21 +58,36 @@ impl Batch {
     }
 
     /// Marks the bytes rendered since the previous line as one record.
-    pub(crate) fn push_record(&mut self, level: Level) {
-        self.lines.push(Line {
+    pub(crate) fn push_record(&mut self, level: Level, timestamp_unix_ns: u64) {
+        self.lines.push(LineEntry {
             end: self.buf.len(),
-            level,
-            notice: None,
+            meta: LineMeta {
+                level,
+                timestamp_unix_ns,
+                notice: false,
+            },
         });
     }
 
     /// Marks the bytes rendered since the previous line as a drop notice.
-    pub(crate) fn push_notice(&mut self, totals: DropTotals) {
-        self.lines.push(Line {
+    pub(crate) fn push_notice(&mut self, totals: DropTotals, timestamp_unix_ns: u64) {
+        self.notices.push((self.lines.len(), totals));
+        self.lines.push(LineEntry {
             end: self.buf.len(),
-            level: Level::Warn,
-            notice: Some(totals),
+            meta: LineMeta {
+                level: Level::Warn,
+                timestamp_unix_ns,
+                notice: true,
+            },
         });
+    }
+
+    /// The totals a notice line reports.
+    fn notice_totals(&self, i: usize) -> Option<DropTotals> {
+        self.notices
+            .iter()
+            .find(|(at, _)| *at == i)
+            .map(|(_, t)| *t)
     }
 
     fn line_start(&self, i: usize) -> usize {
@@ -95,8 +107,7 @@ impl Batch {
             .bytes_written
             .fetch_add(n as u64, Ordering::Relaxed);
         while self.next < self.lines.len() && self.lines[self.next].end <= self.pos {
-            let line = &self.lines[self.next];
-            match line.notice {
+            match self.notice_totals(self.next) {
                 Some(totals) => {
                     shared.counters.notices.fetch_add(1, Ordering::Relaxed);
                     *reported = totals;
@@ -128,11 +139,14 @@ impl Batch {
             return;
         }
         newline_due[dest as usize] = true;
-        let line = &self.lines[self.next];
-        if line.notice.is_none() {
-            shared
-                .counters
-                .drop_records(DropCause::IoFailure, line.level, 1, crate::clock::raw());
+        let line = self.lines[self.next];
+        if !line.meta.notice {
+            shared.counters.drop_records(
+                DropCause::IoFailure,
+                line.meta.level,
+                1,
+                crate::clock::raw(),
+            );
         }
         self.pos = line.end;
         self.next += 1;
@@ -153,8 +167,8 @@ impl Batch {
         let now = crate::clock::raw();
         let mut counts = [0u64; 5];
         for line in &self.lines[self.next..] {
-            if line.notice.is_none() {
-                counts[line.level.index()] += 1;
+            if !line.meta.notice {
+                counts[line.meta.level.index()] += 1;
             }
         }
         for (level, n) in Level::ALL.iter().zip(counts) {
@@ -171,17 +185,26 @@ enum Failure {
     Panic,
 }
 
-/// Writes all of `bytes` to `sink`, retrying partial writes and `EINTR`;
-/// `progress` is told of every byte that got through.
+/// Writes `buf[from..]` (the lines of `lines` that end after `from`) to
+/// `sink`, retrying partial writes and `EINTR`; `progress` is told of every
+/// byte that got through.
 fn write_all(
     shared: &Shared,
     sink: &mut dyn Sink,
-    bytes: &[u8],
+    buf: &[u8],
+    from: usize,
+    lines: &[LineEntry],
     mut progress: impl FnMut(usize),
 ) -> Result<(), Failure> {
+    let bytes = &buf[from..];
     let mut off = 0;
+    let mut first = lines.partition_point(|l| l.end <= from);
     while off < bytes.len() {
-        match catch_unwind(AssertUnwindSafe(|| sink.write(&bytes[off..]))) {
+        while first < lines.len() && lines[first].end <= from + off {
+            first += 1;
+        }
+        let pending = Lines::new(&bytes[off..], from + off, &lines[first..]);
+        match catch_unwind(AssertUnwindSafe(|| sink.write_lines(&pending))) {
             Ok(Ok(0)) => {
                 shared.status.io_errors.fetch_add(1, Ordering::Relaxed);
                 shared.report(
@@ -240,7 +263,15 @@ pub(crate) fn write_to(shared: &Shared, parts: &mut WriterParts, dest: Dest) -> 
         },
     };
     if newline_due[dest as usize] {
-        match write_all(shared, sink, b"\n", |_| {}) {
+        let newline = [LineEntry {
+            end: 1,
+            meta: LineMeta {
+                level: Level::Warn,
+                timestamp_unix_ns: crate::logger::now_ns(),
+                notice: true,
+            },
+        }];
+        match write_all(shared, sink, b"\n", 0, &newline, |_| {}) {
             Ok(()) => newline_due[dest as usize] = false,
             Err(Failure::Error) => return false,
             Err(Failure::Panic) => {
@@ -249,12 +280,11 @@ pub(crate) fn write_to(shared: &Shared, parts: &mut WriterParts, dest: Dest) -> 
             }
         }
     }
-    let pos = batch.pos;
-    let buf = std::mem::take(&mut batch.buf);
-    let result = write_all(shared, sink, &buf[pos..], |n| {
-        batch.advance(shared, reported, n, dest)
+    let mut wrote = 0;
+    let result = write_all(shared, sink, &batch.buf, batch.pos, &batch.lines, |n| {
+        wrote += n;
     });
-    batch.buf = buf;
+    batch.advance(shared, reported, wrote, dest);
     match result {
         Ok(()) => true,
         Err(Failure::Error) => false,

@@ -21,7 +21,7 @@ fn rfc3339(ns: u64) -> String {
     }
 }
 
-const CAUSE_KEYS: [&str; 7] = [
+const CAUSE_KEYS: [&str; DropCause::ALL.len()] = [
     "dropped.queue_full",
     "dropped.shed",
     "dropped.timed_out",
@@ -29,6 +29,8 @@ const CAUSE_KEYS: [&str; 7] = [
     "dropped.io_failure",
     "dropped.panic",
     "dropped.internal",
+    "dropped.file_truncated",
+    "dropped.file_unlinked",
 ];
 
 const LEVEL_KEYS: [&str; 5] = [
@@ -78,12 +80,9 @@ pub(super) fn maybe_render(shared: &Shared, parts: &mut WriterParts, now: Instan
             fields.push((LEVEL_KEYS[i], Value::U64(new.by_level[i])));
         }
     }
-    parts.renderer.render_notice(
-        Level::Warn,
-        now_ns(),
-        &message,
-        &fields,
-        &mut parts.batch.buf,
-    );
-    parts.batch.push_notice(totals);
+    let at = now_ns();
+    parts
+        .renderer
+        .render_notice(Level::Warn, at, &message, &fields, &mut parts.batch.buf);
+    parts.batch.push_notice(totals, at);
 }
