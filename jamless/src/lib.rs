@@ -49,14 +49,20 @@
 
 mod builder;
 mod clock;
+mod common;
+mod control;
 mod counters;
+mod dispatch;
 mod error;
 mod facade;
+#[allow(unsafe_code)] // One `pthread_atfork` call; see the module's docs.
+mod fork;
 mod guard;
 mod health;
 mod level;
 mod local;
 mod logger;
+mod pipeline;
 mod policy;
 mod prometheus;
 #[allow(unsafe_code)] // The ring buffer; every block has a SAFETY comment.
@@ -68,7 +74,6 @@ mod retry;
 mod rotation;
 mod sink;
 mod supervisor;
-mod writer;
 
 pub use builder::{Builder, MIN_CAPACITY};
 pub use counters::DropCause;
@@ -78,14 +83,15 @@ pub use facade::LogAdapter;
 #[cfg(feature = "tracing")]
 pub use facade::{JamlessLayer, JamlessMakeWriter, JamlessWriter};
 pub use guard::Guard;
-pub use health::{Drops, HealthSnapshot, LastError, State};
+pub use health::{Drops, HealthSnapshot, LastError, PipelineHealth, State};
 pub use level::Level;
 pub use logger::{FlushReport, Logger};
+pub use pipeline::{Pipeline, DEFAULT_BACKLOG};
 pub use policy::{Outcome, Overflow, Shedding, MAX_BLOCK};
 pub use render::{Format, TimeZoneChoice};
 pub use report::{stderr_handler, ErrorHandler};
 pub use rotation::{Compression, Naming, Retention, Rotation, RotationTz};
 pub use sink::{
     Clock, FileSink, FileSinkBuilder, IoErrorClass, LineMeta, Lines, LostLines, RotatingFileSink,
-    RotatingFileSinkBuilder, Sink, StderrSink,
+    RotatingFileSinkBuilder, Sink, StderrSink, StdoutSink,
 };

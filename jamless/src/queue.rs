@@ -361,6 +361,7 @@ impl ByteQueue {
     /// Total records ever visited by any [`Consumer`] of this queue (records
     /// delivered to a `read_batch` handler, including one whose handler
     /// panicked; padding not counted).
+    #[cfg(test)]
     pub(crate) fn consumed(&self) -> u64 {
         self.consumed.load(Ordering::Relaxed)
     }

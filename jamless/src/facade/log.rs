@@ -83,7 +83,7 @@ impl log::Log for LogAdapter {
         }
         let level = Level::from(record.level());
         self.logger
-            .shared
+            .core
             .submit(level, Kind::Event, site(record), |enc| {
                 encode_record(enc, record)
             });
@@ -209,7 +209,7 @@ impl Logger {
     /// Fails with a configuration error (see [`Error::is_config`]) if the
     /// directives do not parse (an unknown level, a bad `/regex`).
     pub fn log_adapter(&self) -> Result<LogAdapter, Error> {
-        let spec = &self.shared.filter;
+        let spec = &self.core.filter;
         Ok(LogAdapter {
             logger: self.clone(),
             filter: parse_filter(spec)?,

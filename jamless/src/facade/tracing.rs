@@ -113,7 +113,7 @@ where
             file: m.file().unwrap_or(""),
             line: m.line(),
         };
-        self.logger.shared.submit(level, Kind::Event, site, |enc| {
+        self.logger.core.submit(level, Kind::Event, site, |enc| {
             encode_event(enc, event, &ctx)
         });
     }
@@ -423,7 +423,7 @@ impl Logger {
     /// a configuration error (see [`Error::is_config`]) if the directives
     /// do not parse.
     pub fn tracing_filter(&self) -> Result<EnvFilter, Error> {
-        let spec = &self.shared.filter;
+        let spec = &self.core.filter;
         EnvFilter::builder()
             .parse(spec)
             .map_err(|e| Error::config(format!("invalid filter {spec:?}: {e}")))

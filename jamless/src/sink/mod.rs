@@ -16,12 +16,14 @@ mod file;
 mod housekeeper;
 mod rotating;
 mod stderr;
+mod stdout;
 
 pub use classify::IoErrorClass;
 pub(crate) use classify::{classified, classify};
 pub use file::{FileSink, FileSinkBuilder};
 pub use rotating::{Clock, RotatingFileSink, RotatingFileSinkBuilder};
 pub use stderr::StderrSink;
+pub use stdout::StdoutSink;
 
 /// What a sink may know about one line of a batch, beside its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

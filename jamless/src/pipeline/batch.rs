@@ -4,13 +4,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 
-use super::{panic_message, WriterParts};
+use super::run::panic_message;
+use super::{PipelineParts, PipelineShared};
+use crate::common::Common;
 use crate::counters::{DropCause, DropTotals};
 use crate::level::Level;
-use crate::logger::Shared;
 use crate::sink::{classify, LineEntry, LineMeta, Lines, Sink};
 
-/// Which sink a write goes to; indexes `WriterParts::newline_due`.
+/// Which sink a write goes to; indexes `PipelineParts::newline_due`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dest {
     Primary = 0,
@@ -23,7 +24,7 @@ pub(crate) struct Batch {
     lines: Vec<LineEntry>,
     /// For each drop notice among `lines`: its index and the totals it
     /// reports (few; usually none).
-    notices: Vec<(usize, DropTotals)>,
+    notices: Vec<(usize, Vec<DropTotals>)>,
     /// Bytes of `buf` already written (or given up on).
     pos: usize,
     /// Index of the first line not yet fully written.
@@ -70,7 +71,7 @@ impl Batch {
     }
 
     /// Marks the bytes rendered since the previous line as a drop notice.
-    pub(crate) fn push_notice(&mut self, totals: DropTotals, timestamp_unix_ns: u64) {
+    pub(crate) fn push_notice(&mut self, totals: Vec<DropTotals>, timestamp_unix_ns: u64) {
         self.notices.push((self.lines.len(), totals));
         self.lines.push(LineEntry {
             end: self.buf.len(),
@@ -83,11 +84,8 @@ impl Batch {
     }
 
     /// The totals a notice line reports.
-    fn notice_totals(&self, i: usize) -> Option<DropTotals> {
-        self.notices
-            .iter()
-            .find(|(at, _)| *at == i)
-            .map(|(_, t)| *t)
+    fn notice_totals(&self, i: usize) -> Option<&Vec<DropTotals>> {
+        self.notices.iter().find(|(at, _)| *at == i).map(|(_, t)| t)
     }
 
     fn line_start(&self, i: usize) -> usize {
@@ -100,26 +98,28 @@ impl Batch {
 
     /// Records that `n` more bytes reached `dest` and counts the lines that
     /// are now complete.
-    fn advance(&mut self, shared: &Shared, reported: &mut DropTotals, n: usize, dest: Dest) {
+    fn advance(
+        &mut self,
+        p: &PipelineShared,
+        reported: &mut Vec<DropTotals>,
+        n: usize,
+        dest: Dest,
+    ) {
         self.pos += n;
-        shared
-            .counters
+        p.counters
             .bytes_written
             .fetch_add(n as u64, Ordering::Relaxed);
         while self.next < self.lines.len() && self.lines[self.next].end <= self.pos {
             match self.notice_totals(self.next) {
                 Some(totals) => {
-                    shared.counters.notices.fetch_add(1, Ordering::Relaxed);
-                    *reported = totals;
+                    p.counters.notices.fetch_add(1, Ordering::Relaxed);
+                    reported.clone_from(totals);
                 }
                 None => {
                     // Release: a flush that sees this count sees the write.
-                    shared.counters.written.fetch_add(1, Ordering::Release);
+                    p.counters.written.fetch_add(1, Ordering::Release);
                     if dest == Dest::Fallback {
-                        shared
-                            .counters
-                            .written_fallback
-                            .fetch_add(1, Ordering::Relaxed);
+                        p.counters.written_fallback.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
@@ -131,7 +131,7 @@ impl Batch {
     /// as an I/O failure) so that another sink starts on a whole line.
     pub(crate) fn skip_partial_line(
         &mut self,
-        shared: &Shared,
+        p: &PipelineShared,
         dest: Dest,
         newline_due: &mut [bool; 2],
     ) {
@@ -141,7 +141,7 @@ impl Batch {
         newline_due[dest as usize] = true;
         let line = self.lines[self.next];
         if !line.meta.notice {
-            shared.counters.drop_records(
+            p.counters.drop_records(
                 DropCause::IoFailure,
                 line.meta.level,
                 1,
@@ -156,7 +156,7 @@ impl Batch {
     /// A line cut short in `dest` makes its next write start on a new line.
     pub(crate) fn drop_rest(
         &mut self,
-        shared: &Shared,
+        p: &PipelineShared,
         cause: DropCause,
         dest: Dest,
         newline_due: &mut [bool; 2],
@@ -172,7 +172,7 @@ impl Batch {
             }
         }
         for (level, n) in Level::ALL.iter().zip(counts) {
-            shared.counters.drop_records(cause, *level, n, now);
+            p.counters.drop_records(cause, *level, n, now);
         }
         self.pos = self.buf.len();
         self.next = self.lines.len();
@@ -189,7 +189,8 @@ enum Failure {
 /// `sink`, retrying partial writes and `EINTR`; `progress` is told of every
 /// byte that got through.
 fn write_all(
-    shared: &Shared,
+    common: &Common,
+    p: &PipelineShared,
     sink: &mut dyn Sink,
     buf: &[u8],
     from: usize,
@@ -206,8 +207,9 @@ fn write_all(
         let pending = Lines::new(&bytes[off..], from + off, &lines[first..]);
         match catch_unwind(AssertUnwindSafe(|| sink.write_lines(&pending))) {
             Ok(Ok(0)) => {
-                shared.status.io_errors.fetch_add(1, Ordering::Relaxed);
-                shared.report(
+                p.status.io_errors.fetch_add(1, Ordering::Relaxed);
+                common.report(
+                    Some(p),
                     "write",
                     "other",
                     format!("{}: wrote 0 bytes", sink.describe()),
@@ -221,8 +223,9 @@ fn write_all(
             }
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Ok(Err(e)) => {
-                shared.status.io_errors.fetch_add(1, Ordering::Relaxed);
-                shared.report(
+                p.status.io_errors.fetch_add(1, Ordering::Relaxed);
+                common.report(
+                    Some(p),
                     "write",
                     classify(&e).as_str(),
                     format!("{}: {e}", sink.describe()),
@@ -230,8 +233,9 @@ fn write_all(
                 return Err(Failure::Error);
             }
             Err(payload) => {
-                shared.status.panics.fetch_add(1, Ordering::Relaxed);
-                shared.report(
+                p.status.panics.fetch_add(1, Ordering::Relaxed);
+                common.report(
+                    Some(p),
                     "write",
                     "panic",
                     format!("{}: {}", sink.describe(), panic_message(&*payload)),
@@ -246,8 +250,13 @@ fn write_all(
 /// Writes the rest of the batch to `dest`. Returns true if all of it got
 /// through, false if the sink failed (the rest is still pending) — except
 /// after a panic, where the rest is dropped (counted) and false returned.
-pub(crate) fn write_to(shared: &Shared, parts: &mut WriterParts, dest: Dest) -> bool {
-    let WriterParts {
+pub(crate) fn write_to(
+    common: &Common,
+    p: &PipelineShared,
+    parts: &mut PipelineParts,
+    dest: Dest,
+) -> bool {
+    let PipelineParts {
         sink,
         fallback,
         batch,
@@ -271,25 +280,25 @@ pub(crate) fn write_to(shared: &Shared, parts: &mut WriterParts, dest: Dest) -> 
                 notice: true,
             },
         }];
-        match write_all(shared, sink, b"\n", 0, &newline, |_| {}) {
+        match write_all(common, p, sink, b"\n", 0, &newline, |_| {}) {
             Ok(()) => newline_due[dest as usize] = false,
             Err(Failure::Error) => return false,
             Err(Failure::Panic) => {
-                batch.drop_rest(shared, DropCause::Panic, dest, newline_due);
+                batch.drop_rest(p, DropCause::Panic, dest, newline_due);
                 return false;
             }
         }
     }
     let mut wrote = 0;
-    let result = write_all(shared, sink, &batch.buf, batch.pos, &batch.lines, |n| {
+    let result = write_all(common, p, sink, &batch.buf, batch.pos, &batch.lines, |n| {
         wrote += n;
     });
-    batch.advance(shared, reported, wrote, dest);
+    batch.advance(p, reported, wrote, dest);
     match result {
         Ok(()) => true,
         Err(Failure::Error) => false,
         Err(Failure::Panic) => {
-            batch.drop_rest(shared, DropCause::Panic, dest, newline_due);
+            batch.drop_rest(p, DropCause::Panic, dest, newline_due);
             newline_due[dest as usize] = true;
             false
         }
