@@ -291,28 +291,44 @@ impl Core {
                 true
             });
         }
-        let tickets: Vec<(u64, u64)> = c
-            .pipelines
-            .iter()
-            .map(|p| {
-                let goal = if c.single() {
-                    target
-                } else {
-                    p.counters.received.load(Ordering::Acquire)
-                };
-                (goal, p.control.request_flush())
-            })
-            .collect();
-        for (p, (goal, ticket)) in c.pipelines.iter().zip(tickets) {
-            let done = p.control.progress.wait_until(deadline, || {
-                if p.done() < goal || !p.control.flush_done(ticket) {
-                    // Ask again in case the thread went to sleep in between.
-                    p.control.wake();
-                    return false;
-                }
-                true
-            });
-            complete &= done;
+        let drops = || -> u64 {
+            c.pipelines
+                .iter()
+                .map(|p| p.counters.dropped_after_accept())
+                .sum()
+        };
+        // A flush writes a drop notice in every pipeline. If a pipeline
+        // dropped records while the others flushed, flush once more so
+        // that their outputs tell of it too.
+        for _pass in 0..2 {
+            let before = drops();
+            // Ask them all first, so a stalled one delays nobody's flush.
+            let tickets: Vec<(u64, u64)> = c
+                .pipelines
+                .iter()
+                .map(|p| {
+                    let goal = if c.single() {
+                        target
+                    } else {
+                        p.counters.received.load(Ordering::Acquire)
+                    };
+                    (goal, p.control.request_flush())
+                })
+                .collect();
+            for (p, (goal, ticket)) in c.pipelines.iter().zip(tickets) {
+                let done = p.control.progress.wait_until(deadline, || {
+                    if p.done() < goal || !p.control.flush_done(ticket) {
+                        // Ask again in case the thread went to sleep.
+                        p.control.wake();
+                        return false;
+                    }
+                    true
+                });
+                complete &= done;
+            }
+            if c.single() || !complete || drops() == before {
+                break;
+            }
         }
         FlushReport {
             complete,
