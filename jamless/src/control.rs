@@ -198,15 +198,23 @@ impl Control {
 
     /// Sleeps while holding work for a failing sink, without advertising
     /// the sleep: callers filling the queue meanwhile must not pay a wake-up
-    /// syscall each for a worker that waits on purpose. Shutdown and drills
-    /// are noticed within a slice.
-    pub(crate) fn hold_until(&self, until: Instant, mut heartbeat: impl FnMut()) {
+    /// syscall each for a worker that waits on purpose. Shutdown, flushes
+    /// and drills are noticed within a slice.
+    /// With `flush_interrupts`, a flush request ends the hold too (the
+    /// caller then has somewhere else to go: a fallback).
+    pub(crate) fn hold_until(
+        &self,
+        until: Instant,
+        flush_interrupts: bool,
+        mut heartbeat: impl FnMut(),
+    ) {
         const SLICE: Duration = Duration::from_millis(20);
         loop {
             let now = Instant::now();
             if now >= until
                 || self.shutdown_requested.load(Ordering::SeqCst)
                 || self.kill_requested.load(Ordering::SeqCst)
+                || (flush_interrupts && self.flush_pending())
             {
                 return;
             }

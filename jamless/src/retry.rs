@@ -82,7 +82,10 @@ impl Retry {
             Hurry::Shutdown => false,
         };
         if patient {
-            return Route::WaitUntil(next);
+            // Never hold a batch past the moment of giving up, however long
+            // the back-off.
+            let give_up = since.checked_add(p.give_up_after).unwrap_or(next);
+            return Route::WaitUntil(next.min(give_up));
         }
         if p.has_fallback {
             Route::Fallback

@@ -322,7 +322,8 @@ fn write_batch(common: &Common, p: &PipelineShared, parts: &mut PipelineParts) {
             }
             Route::WaitUntil(t) => {
                 // The source is not read meanwhile: hold the batch and sleep.
-                p.control.hold_until(t, || heartbeat(common, p));
+                p.control
+                    .hold_until(t, policy.has_fallback, || heartbeat(common, p));
             }
             Route::Fallback => {
                 parts
