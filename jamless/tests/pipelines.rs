@@ -313,7 +313,7 @@ fn health_lists_three_pipelines_in_json_prometheus_and_text() {
 
 #[test]
 fn builder_refuses_ambiguous_or_bad_pipelines() {
-    let err = |b: Builder| b.build().err().expect("must be refused").to_string();
+    let err = |b: Builder| b.build().expect_err("must be refused").to_string();
     let e = err(Builder::new()
         .file("x.log")
         .pipeline(Pipeline::new("a", MemorySink::new())));

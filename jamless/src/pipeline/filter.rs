@@ -158,7 +158,7 @@ impl Routes {
     /// Whether at least one pipeline takes this record.
     #[inline]
     pub(crate) fn wanted(&self, level: Level, target: &str) -> bool {
-        if !self.max.is_some_and(|max| level <= max) {
+        if self.max.is_none_or(|max| level > max) {
             return false;
         }
         self.global
