@@ -2,8 +2,11 @@
 //!
 //! A log call encodes its record, copies it into a bounded in-memory queue
 //! and returns; it never waits for I/O, and by default never waits at all.
-//! One writer thread per logger drains the queue in batches, renders text or
-//! JSON lines and writes each batch with one call. Whatever happens to the
+//! Behind the queue a logger has one or more [`Pipeline`]s (a file, stdout,
+//! a collector), each with its own filter, format, backlog, retry policy,
+//! counters and thread, which renders text or JSON lines and writes each
+//! batch with one call; a destination that blocks or fails delays and
+//! drops only its own records. Whatever happens to the
 //! disk, the file, the directory or the writer thread, every record is
 //! either written or counted as dropped with its cause, the losses are
 //! written into the log itself, and [`Logger::health`] tells at any time
@@ -12,14 +15,15 @@
 //! # The model
 //!
 //! ```text
-//!  caller threads                      writer thread            watchdog
-//!  log::info! / tracing / Logger::log
-//!    -> encode record (thread buffer)
-//!    -> admit: shed? room? wait <= t?  -> drain batch
-//!    -> copy into the byte queue          render lines           restarts a dead
-//!       (or drop and count)               one write() per batch  writer, declares
-//!                                         retry / fallback /     a stuck one
-//!                                         drop and count         stalled
+//!  caller threads                      pipeline threads          watchdog
+//!  log::info! / tracing / Logger::log  (with several pipelines
+//!    -> encode record (thread buffer)   a dispatcher copies each
+//!    -> admit: shed? room? wait <= t?   record into each one's
+//!    -> copy into the byte queue        bounded backlog)          restarts dead
+//!       (or drop and count)             render lines              workers, declares
+//!                                       one write() per batch     stuck ones
+//!                                       retry / fallback /        stalled
+//!                                       drop and count
 //! ```
 //!
 //! # Quick start
