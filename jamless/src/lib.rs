@@ -70,6 +70,13 @@ mod sink;
 mod supervisor;
 mod writer;
 
+/// Entry points for the fuzz targets in `fuzz/`: only with the cargo
+/// feature `fuzzing` (off by default); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
+
 pub use builder::{Builder, MIN_CAPACITY};
 pub use counters::DropCause;
 pub use error::Error;
