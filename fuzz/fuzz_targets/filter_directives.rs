@@ -12,24 +12,22 @@ fuzz_target!(|spec: &str| {
     if spec.len() > 512 {
         return;
     }
-    if let Ok((filter, global)) = __fuzz::log_filter(spec) {
-        if let Some(max) = global {
-            assert_eq!(filter.filter(), max, "max level of {spec:?}");
-            for level in [
-                log::Level::Error,
-                log::Level::Warn,
-                log::Level::Info,
-                log::Level::Debug,
-                log::Level::Trace,
-            ] {
-                for target in ["", "app", "app::db", spec] {
-                    let meta = log::Metadata::builder().level(level).target(target).build();
-                    assert_eq!(
-                        filter.enabled(&meta),
-                        level <= max,
-                        "{spec:?}: {level} for target {target:?}"
-                    );
-                }
+    if let Ok((filter, Some(max))) = __fuzz::log_filter(spec) {
+        assert_eq!(filter.filter(), max, "max level of {spec:?}");
+        for level in [
+            log::Level::Error,
+            log::Level::Warn,
+            log::Level::Info,
+            log::Level::Debug,
+            log::Level::Trace,
+        ] {
+            for target in ["", "app", "app::db", spec] {
+                let meta = log::Metadata::builder().level(level).target(target).build();
+                assert_eq!(
+                    filter.enabled(&meta),
+                    level <= max,
+                    "{spec:?}: {level} for target {target:?}"
+                );
             }
         }
     }
