@@ -115,6 +115,15 @@ fn parse(line: &str) -> serde_json::Map<String, Value> {
     }
 }
 
+/// Displays as [`HOSTILE`].
+struct Shown;
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(HOSTILE)
+    }
+}
+
 /// A `log` record with hostile target, module, file, message and fields,
 /// logged through the adapter from a thread with a hostile name.
 fn log_hostile(logger: &Logger) {
@@ -123,7 +132,13 @@ fn log_hostile(logger: &Logger) {
     std::thread::Builder::new()
         .name(hostile_thread_name())
         .spawn(move || {
-            let pairs = [(HOSTILE, HOSTILE), ("plain", HOSTILE)];
+            // A `Display` value goes through the formatted-field path.
+            let shown = Shown;
+            let pairs = [
+                (HOSTILE, log::kv::Value::from(HOSTILE)),
+                ("plain", log::kv::Value::from(HOSTILE)),
+                ("shown", log::kv::Value::from_display(&shown)),
+            ];
             adapter.log(
                 &log::Record::builder()
                     .level(log::Level::Info)
@@ -155,7 +170,7 @@ fn log_facade_text_escapes_every_string() {
     assert_eq!(
         lines,
         [format!(
-            "INFO [{t}] {e} | {e}::m | {e}:7 | {e} {e}={e} plain={e}"
+            "INFO [{t}] {e} | {e}::m | {e}:7 | {e} {e}={e} plain={e} shown={e}"
         )]
     );
 }
@@ -178,6 +193,7 @@ fn log_facade_json_round_trips_every_string() {
         ("process.thread.name", thread.as_str()),
         (HOSTILE, HOSTILE),
         ("plain", HOSTILE),
+        ("shown", HOSTILE),
     ] {
         assert_eq!(o.get(key).and_then(Value::as_str), Some(want), "{key:?}");
     }
@@ -202,7 +218,7 @@ fn trace_hostile(logger: &Logger) {
                 let _e = span.enter();
                 tracing::info!(
                     target: "tgt\n\x1b[31m\u{2029}\u{2066}",
-                    { "fk\r\n\u{202e}" = "fv\x1b]0;x\x07\u{9b}" },
+                    { "fk\r\n\u{202e}" = "fv\x1b]0;x\x07\u{9b}", shown = %HOSTILE },
                     "{}",
                     HOSTILE
                 );
@@ -229,7 +245,7 @@ fn tracing_layer_text_escapes_every_string() {
     assert_eq!(
         lines,
         [format!(
-            "INFO [{}] {} | {}{{{}={} plain=1}}: {} {}={}",
+            "INFO [{}] {} | {}{{{}={} plain=1}}: {} {}={} shown={}",
             esc(&hostile_thread_name()),
             esc(TARGET),
             esc(SPAN),
@@ -238,6 +254,7 @@ fn tracing_layer_text_escapes_every_string() {
             esc(HOSTILE),
             esc("fk\r\n\u{202e}"),
             esc("fv\x1b]0;x\x07\u{9b}"),
+            esc(HOSTILE),
         )]
     );
 }
@@ -254,6 +271,7 @@ fn tracing_layer_json_round_trips_every_string() {
     assert_eq!(o["log.logger"], TARGET);
     assert_eq!(o["process.thread.name"], hostile_thread_name().as_str());
     assert_eq!(o["fk\r\n\u{202e}"], "fv\x1b]0;x\x07\u{9b}");
+    assert_eq!(o["shown"], HOSTILE);
     let spans = o["spans"].as_array().unwrap();
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0]["name"], SPAN);
