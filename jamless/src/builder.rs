@@ -189,8 +189,9 @@ impl Builder {
         self
     }
 
-    /// The queue's memory cap in bytes (default 8 MiB, at least 64 KiB;
-    /// rounded up to a power of two).
+    /// The queue's memory cap in bytes (default 8 MiB, at least 64 KiB, at
+    /// most 1 GiB; rounded up to a power of two). [`Builder::build`] refuses
+    /// a capacity outside these bounds with a configuration error.
     pub fn capacity_bytes(mut self, bytes: usize) -> Builder {
         self.capacity = bytes;
         self
@@ -277,9 +278,15 @@ impl Builder {
     }
 
     fn validate(&self) -> Result<(), Error> {
-        if self.capacity < MIN_CAPACITY || self.capacity > (1 << 32) {
+        // The queue rounds the capacity up to a power of two and cannot
+        // hold a ring larger than its maximum: refuse what it cannot honour
+        // rather than build a smaller queue than asked for.
+        let max = crate::queue::MAX_CAPACITY;
+        if self.capacity < MIN_CAPACITY || self.capacity > max {
             return Err(Error::config(format!(
-                "capacity_bytes must be between {MIN_CAPACITY} and 4 GiB, got {}",
+                "capacity_bytes must be between {MIN_CAPACITY} (64 KiB) and {max} ({} GiB, \
+                 the largest queue), got {}",
+                max >> 30,
                 self.capacity
             )));
         }

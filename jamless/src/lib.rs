@@ -79,6 +79,13 @@ mod rotation;
 mod sink;
 mod supervisor;
 
+/// Entry points for the fuzz targets in `fuzz/`: only with the cargo
+/// feature `fuzzing` (off by default); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
+
 pub use builder::{Builder, MIN_CAPACITY};
 pub use counters::DropCause;
 pub use error::Error;

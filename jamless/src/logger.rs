@@ -138,7 +138,7 @@ impl Core {
         }
     }
 
-    /// [`Shared::submit`] when the thread's state is unavailable: re-entered
+    /// [`Core::submit`] when the thread's state is unavailable: re-entered
     /// from inside an encode, or thread-local storage is gone. Uses a
     /// temporary buffer (allocates; rare).
     #[cold]

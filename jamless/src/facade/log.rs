@@ -203,6 +203,14 @@ fn parse_filter(spec: &str) -> Result<env_filter::Filter, Error> {
     Ok(builder.build())
 }
 
+/// The filter of a [`LogAdapter`] and the one global level it checks
+/// instead, if the directives are just that.
+pub(crate) fn log_filter_parts(
+    spec: &str,
+) -> Result<(env_filter::Filter, Option<log::LevelFilter>), Error> {
+    Ok((parse_filter(spec)?, global_level(spec)))
+}
+
 impl Logger {
     /// A [`log::Log`] adapter filtering with this logger's directives.
     ///
@@ -210,11 +218,12 @@ impl Logger {
     /// directives do not parse (an unknown level, a bad `/regex`).
     pub fn log_adapter(&self) -> Result<LogAdapter, Error> {
         let spec = &self.core.filter;
+        let (filter, global) = log_filter_parts(spec)?;
         Ok(LogAdapter {
             logger: self.clone(),
-            filter: parse_filter(spec)?,
+            filter,
             regex: spec.contains('/'),
-            global: global_level(spec),
+            global,
         })
     }
 

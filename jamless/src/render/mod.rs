@@ -115,7 +115,8 @@ const DEFAULT_PATTERN: &str = "{timestamp} {level:<5} [{thread}] {target}: {mess
 /// - Integers and finite floats are JSON numbers, booleans JSON booleans,
 ///   non-finite floats the strings `"NaN"`, `"inf"` and `"-inf"`.
 /// - Strings are escaped per RFC 8259, with U+2028, U+2029, DEL, C1 and bidi
-///   controls also escaped; invalid UTF-8 becomes U+FFFD.
+///   controls also escaped; invalid UTF-8 becomes U+FFFD, one for each
+///   maximal invalid sequence, as `String::from_utf8_lossy` reads it.
 /// - A truncated record has the marker at the end of `message`, and
 ///   `"jamless.truncated":true` and `"jamless.original_size":N`.
 ///
