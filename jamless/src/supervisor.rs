@@ -63,10 +63,7 @@ impl Worker {
         let c = Arc::clone(common);
         let name = match self {
             Worker::Dispatcher => format!("{}-dispatch", common.name),
-            Worker::Pipeline(i) if common.single() => {
-                let _ = i;
-                format!("{}-writer", common.name)
-            }
+            Worker::Pipeline(_) if common.single() => format!("{}-writer", common.name),
             Worker::Pipeline(i) => format!("{}-{}", common.name, common.pipelines[i].name),
         };
         std::thread::Builder::new()

@@ -12,6 +12,7 @@
 //! Every pipeline keeps `received = written + dropped + queued` exactly,
 //! `queued` including the batch its sink is writing right now.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -216,16 +217,13 @@ impl PipelineShared {
         let done = self.done();
         self.counters
             .received
-            .load(std::sync::atomic::Ordering::Acquire)
+            .load(Ordering::Acquire)
             .saturating_sub(done)
     }
 
     /// Records written or dropped.
     pub(crate) fn done(&self) -> u64 {
-        self.counters
-            .written
-            .load(std::sync::atomic::Ordering::Acquire)
-            + self.counters.dropped_after_accept()
+        self.counters.written.load(Ordering::Acquire) + self.counters.dropped_after_accept()
     }
 }
 
@@ -243,6 +241,8 @@ pub(crate) struct PipelineParts {
     /// Drop totals already reported in this pipeline's output, per source
     /// (the logger first, then each pipeline).
     pub(crate) reported: Vec<DropTotals>,
+    /// Scratch for the current totals, reused before every batch.
+    pub(crate) totals: Vec<DropTotals>,
     pub(crate) last_notice: Option<std::time::Instant>,
     /// The latest drop (raw clock) covered by this pipeline's last notice.
     pub(crate) noticed_until: u64,
@@ -266,6 +266,7 @@ impl PipelineParts {
             retry: Retry::default(),
             newline_due: [false; 2],
             reported: vec![DropTotals::default(); sources],
+            totals: Vec::with_capacity(sources),
             last_notice: None,
             noticed_until: 0,
             last_maintain: None,

@@ -49,11 +49,12 @@ const LEVEL_KEYS: [&str; 5] = [
     "dropped.trace",
 ];
 
-/// The drop totals of every source: the logger first, then each pipeline.
-fn all_totals(common: &Common) -> Vec<DropTotals> {
-    std::iter::once(common.counters.drop_totals())
-        .chain(common.pipelines.iter().map(|p| p.counters.drop_totals()))
-        .collect()
+/// The drop totals of every source, the logger first, then each pipeline,
+/// into `out` (reused: the check runs before every batch).
+fn all_totals(common: &Common, out: &mut Vec<DropTotals>) {
+    out.clear();
+    out.push(common.counters.drop_totals());
+    out.extend(common.pipelines.iter().map(|p| p.counters.drop_totals()));
 }
 
 /// Renders a notice into the batch if there are unreported drops and it is
@@ -65,19 +66,23 @@ pub(super) fn maybe_render(
     now: Instant,
     force: bool,
 ) {
-    let totals = all_totals(common);
+    let mut totals = std::mem::take(&mut parts.totals);
+    all_totals(common, &mut totals);
+    let new = totals
+        .iter()
+        .zip(&parts.reported)
+        .fold(DropTotals::default(), |sum, (t, r)| sum.plus(&t.since(r)));
+    let n = new.total();
+    parts.totals = totals;
+    if n == 0 {
+        return;
+    }
+    let totals = parts.totals.clone();
     let fresh: Vec<DropTotals> = totals
         .iter()
         .zip(&parts.reported)
         .map(|(t, r)| t.since(r))
         .collect();
-    let new = fresh
-        .iter()
-        .fold(DropTotals::default(), |sum, t| sum.plus(t));
-    let n = new.total();
-    if n == 0 {
-        return;
-    }
     if !force
         && parts
             .last_notice
