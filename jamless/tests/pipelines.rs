@@ -220,11 +220,12 @@ fn a_panicking_or_failing_pipeline_beside_a_healthy_one() {
 
 #[test]
 fn each_pipeline_has_its_own_filter_and_format() {
-    let file = MemorySink::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.json");
     let console = MemorySink::new();
     let (logger, _guard) = Builder::new()
         .pipeline(
-            Pipeline::new("file", file.clone())
+            Pipeline::new("file", FileSinkBuilder::new(&path).build())
                 .format(Format::json())
                 .filter("debug"),
         )
@@ -244,8 +245,7 @@ fn each_pipeline_has_its_own_filter_and_format() {
     assert!(r.complete);
     let h = logger.health();
     assert_logger_accounted(&h, 4);
-    let json: Vec<serde_json::Value> = file
-        .lines()
+    let json: Vec<serde_json::Value> = read_lines(&path)
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
