@@ -99,7 +99,7 @@ pub use level::Level;
 pub use logger::{FlushReport, Logger};
 pub use pipeline::{Pipeline, DEFAULT_BACKLOG};
 pub use policy::{Outcome, Overflow, Shedding, MAX_BLOCK};
-pub use render::{Format, TimeZoneChoice};
+pub use render::{severity, Facility, Format, SyslogFormat, TimeZoneChoice, DEFAULT_SD_ID};
 pub use report::{stderr_handler, ErrorHandler};
 pub use rotation::{Compression, Naming, Retention, Rotation, RotationTz};
 pub use sink::{

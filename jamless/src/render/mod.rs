@@ -7,13 +7,14 @@
 //! buffer has grown. The expensive parts of a timestamp are cached per second
 //! ([`time`]).
 //!
-//! Files: [`text`] (patterns), [`json`] (ECS objects), [`passthrough`] (raw
-//! lines that are already JSON), [`escape`] (neutralising untrusted bytes),
-//! [`time`] (timestamps).
+//! Files: [`text`] (patterns), [`json`] (ECS objects), [`syslog`] (RFC 5424
+//! and RFC 3164 lines), [`passthrough`] (raw lines that are already JSON),
+//! [`escape`] (neutralising untrusted bytes), [`time`] (timestamps).
 
 mod escape;
 mod json;
 mod passthrough;
+mod syslog;
 mod text;
 mod time;
 
@@ -28,6 +29,8 @@ use crate::level::Level;
 use crate::record::{self, Encoder, Kind, Meta, RecordView, Value};
 use crate::Error;
 
+use self::syslog::SyslogRenderer;
+pub use self::syslog::{severity, Facility, SyslogFormat, DEFAULT_SD_ID};
 use self::text::Pattern;
 use self::time::TimeFormatter;
 
@@ -125,6 +128,11 @@ const DEFAULT_PATTERN: &str = "{timestamp} {level:<5} [{thread}] {target}: {mess
 /// `.json()` format) free of control characters: then it is written
 /// unchanged.
 ///
+/// # Syslog
+///
+/// [`Format::syslog`] writes RFC 5424 (or RFC 3164) messages, one per line,
+/// for a syslog sink to frame; see [`SyslogFormat`].
+///
 /// # Time zone
 ///
 /// Timestamps are in UTC unless [`Format::with_timezone`] says otherwise;
@@ -140,6 +148,7 @@ pub struct Format {
 enum Style {
     Text(Pattern),
     Json,
+    Syslog(SyslogFormat),
 }
 
 /// The time zone of rendered timestamps.
@@ -192,6 +201,15 @@ impl Format {
         }
     }
 
+    /// Syslog messages (RFC 5424 or RFC 3164), one per line; see
+    /// [`SyslogFormat`]. Use it with a [`SyslogSink`](crate::SyslogSink).
+    pub fn syslog(format: SyslogFormat) -> Format {
+        Format {
+            style: Style::Syslog(format),
+            timezone: TimeZoneChoice::Utc,
+        }
+    }
+
     /// Sets the time zone of the timestamps (UTC by default).
     #[must_use]
     pub fn with_timezone(mut self, timezone: TimeZoneChoice) -> Format {
@@ -219,10 +237,17 @@ impl Default for Format {
 
 /// Turns records into lines on the writer thread.
 pub(crate) struct Renderer {
-    style: Style,
+    style: Active,
     time: TimeFormatter,
     /// Reused to encode jamless's own notices.
     scratch: Vec<u8>,
+}
+
+/// A [`Style`] made ready for rendering.
+enum Active {
+    Text(Pattern),
+    Json,
+    Syslog(SyslogRenderer),
 }
 
 /// Target, module and thread name of the lines jamless writes itself.
@@ -239,8 +264,13 @@ impl Renderer {
                     .map_err(|e| Error::config(format!("unknown time zone {name:?}: {e}")))?,
             ),
         };
+        let style = match &format.style {
+            Style::Text(p) => Active::Text(p.clone()),
+            Style::Json => Active::Json,
+            Style::Syslog(f) => Active::Syslog(SyslogRenderer::new(f)?),
+        };
         Ok(Renderer {
-            style: format.style.clone(),
+            style,
             time,
             scratch: Vec::new(),
         })
@@ -248,9 +278,10 @@ impl Renderer {
 
     /// Appends one record as exactly one line ending in `\n`.
     pub(crate) fn render(&mut self, rec: &RecordView<'_>, out: &mut Vec<u8>) {
-        match &self.style {
-            Style::Text(pattern) => text::render(pattern, &mut self.time, rec, out),
-            Style::Json => json::render(&mut self.time, rec, out),
+        match &mut self.style {
+            Active::Text(pattern) => text::render(pattern, &mut self.time, rec, out),
+            Active::Json => json::render(&mut self.time, rec, out),
+            Active::Syslog(s) => s.render(&mut self.time, rec, out),
         }
     }
 
@@ -355,8 +386,8 @@ fn strip_line_end(line: &[u8]) -> &[u8] {
 }
 
 /// Appends the truncation marker ` …[truncated from N bytes]`. It is plain
-/// text, safe in both formats.
-fn marker_truncated(orig_len: u32, out: &mut Vec<u8>) {
+/// text, safe in every format (syslog sinks use it for datagrams they cut).
+pub(crate) fn marker_truncated(orig_len: u32, out: &mut Vec<u8>) {
     out.extend_from_slice(" \u{2026}[truncated from ".as_bytes());
     out.extend_from_slice(itoa::Buffer::new().format(orig_len).as_bytes());
     out.extend_from_slice(b" bytes]");
