@@ -104,5 +104,6 @@ pub use report::{stderr_handler, ErrorHandler};
 pub use rotation::{Compression, Naming, Retention, Rotation, RotationTz};
 pub use sink::{
     Clock, FileSink, FileSinkBuilder, IoErrorClass, LineMeta, Lines, LostLines, RotatingFileSink,
-    RotatingFileSinkBuilder, Sink, StderrSink, StdoutSink,
+    RotatingFileSinkBuilder, Sink, StderrSink, StdoutSink, SyslogCounters, SyslogSink,
+    SyslogSinkBuilder, SyslogStats, TlsConfig, Transport, MIN_MESSAGE_BYTES,
 };

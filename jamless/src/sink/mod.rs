@@ -17,6 +17,7 @@ mod housekeeper;
 mod rotating;
 mod stderr;
 mod stdout;
+mod syslog;
 
 pub use classify::IoErrorClass;
 pub(crate) use classify::{classified, classify};
@@ -24,6 +25,10 @@ pub use file::{FileSink, FileSinkBuilder};
 pub use rotating::{Clock, RotatingFileSink, RotatingFileSinkBuilder};
 pub use stderr::StderrSink;
 pub use stdout::StdoutSink;
+pub use syslog::{
+    SyslogCounters, SyslogSink, SyslogSinkBuilder, SyslogStats, TlsConfig, Transport,
+    MIN_MESSAGE_BYTES,
+};
 
 /// What a sink may know about one line of a batch, beside its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
