@@ -402,9 +402,16 @@ impl Relp {
     /// timeout), then reports the acknowledged prefix.
     fn await_acks(&mut self, conn: &mut Conn) -> io::Result<usize> {
         let deadline = Instant::now() + self.opts.io_timeout;
+        let abandoned = self.abandoned.len();
         loop {
             self.apply_responses()?;
-            if self.live.front().is_none_or(|f| f.acked) {
+            let waiting = match self.live.front() {
+                Some(f) => !f.acked,
+                // Only frames the writer gave up on are in flight: wait for
+                // one of them to be acknowledged, which frees the window.
+                None => !self.abandoned.is_empty() && self.abandoned.len() == abandoned,
+            };
+            if !waiting {
                 break;
             }
             match self.fill(conn, deadline) {
