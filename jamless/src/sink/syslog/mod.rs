@@ -424,8 +424,9 @@ trait Link: Send {
 }
 
 /// A [`Sink`] that sends each line to a syslog collector; see
-/// [`Transport`] for the transports and the module notes in the README for
-/// a complete example.
+/// [`Transport`] for the transports and [`SyslogStats`] for what it counts.
+/// What *written* means depends on the transport: acknowledged by the
+/// collector (RELP), taken by the kernel (TCP, TLS), sent (UDP, Unix).
 ///
 /// ```no_run
 /// use jamless::{Format, SyslogFormat, SyslogSink, Transport};
