@@ -619,4 +619,114 @@ mod tests {
         assert!(!parts[3].is_empty() && parts[3] != "-");
         assert_eq!(parts[4], pid);
     }
+
+    /// Checks one RFC 5424 line: a single line of printable text whose
+    /// structured data is well-formed; returns the parameters, unescaped.
+    fn parse_line(line: &str) -> Vec<(String, String)> {
+        let body = line.strip_suffix('\n').expect("ends with a newline");
+        assert!(!body.contains('\n'), "{line:?}");
+        assert!(
+            !body.chars().any(|c| c.is_control()),
+            "control character in {line:?}"
+        );
+        // <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]
+        let mut rest = body;
+        for _ in 0..6 {
+            let sp = rest.find(' ').expect("six header fields");
+            rest = &rest[sp + 1..];
+        }
+        let mut params = Vec::new();
+        if let Some(r) = rest.strip_prefix('-') {
+            assert!(r.is_empty() || r.starts_with(' '), "{line:?}");
+            return params;
+        }
+        let r = rest.strip_prefix("[jamless@32473").expect("the SD-ID");
+        let mut chars = r.chars().peekable();
+        loop {
+            match chars.next() {
+                Some(']') => break,
+                Some(' ') => {}
+                other => panic!("unexpected {other:?} in {line:?}"),
+            }
+            let mut name = String::new();
+            for c in chars.by_ref() {
+                if c == '=' {
+                    break;
+                }
+                assert!(
+                    c.is_ascii_graphic() && c != ']' && c != '"',
+                    "bad SD-NAME byte {c:?} in {line:?}"
+                );
+                name.push(c);
+            }
+            assert!(!name.is_empty() && name.len() <= 32, "{name:?}");
+            assert_eq!(chars.next(), Some('"'));
+            let mut value = String::new();
+            loop {
+                match chars.next().expect("value closed") {
+                    '\\' => {
+                        let c = chars.next().expect("escaped character");
+                        if !matches!(c, '"' | '\\' | ']') {
+                            value.push('\\');
+                        }
+                        value.push(c);
+                    }
+                    '"' => break,
+                    ']' => panic!("unescaped ] in a value: {line:?}"),
+                    c => value.push(c),
+                }
+            }
+            params.push((name, value));
+        }
+        let after: String = chars.collect();
+        assert!(after.is_empty() || after.starts_with(' '), "{line:?}");
+        params
+    }
+
+    fn escaped(s: &[u8]) -> String {
+        let mut out = Vec::new();
+        escape::text(s, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_record_is_one_line_with_well_formed_structured_data(
+            message in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            fields in proptest::collection::vec(
+                (
+                    proptest::prelude::prop_oneof!["[a-z]{1,6}", ".{0,40}"],
+                    proptest::prelude::prop_oneof![
+                        "[\\]\\\\\"= a\n\r\u{1b}é]{0,12}",
+                        proptest::prelude::any::<String>(),
+                    ],
+                ),
+                0..5,
+            ),
+            span in proptest::option::of("[\\]\" a-z]{0,8}"),
+        ) {
+            let mut items: Vec<It> = fields
+                .iter()
+                .map(|(k, v)| field(k, v))
+                .collect();
+            if let Some(name) = &span {
+                items.push(It::Span(name.clone()));
+                items.push(field("inner", "x]y"));
+            }
+            let line = render(f(), &message, &items);
+            let params = parse_line(&line);
+            let mut want: Vec<(String, String)> = fields
+                .iter()
+                .map(|(_, v)| escaped(v.as_bytes()))
+                .map(|v| (String::new(), v))
+                .collect();
+            if let Some(name) = &span {
+                want.push((String::new(), "x]y".to_string()));
+                want.push((String::new(), escaped(name.as_bytes())));
+            }
+            let got: Vec<(String, String)> =
+                params.into_iter().map(|(_, v)| (String::new(), v)).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
 }
