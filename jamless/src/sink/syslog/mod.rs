@@ -478,6 +478,13 @@ impl SyslogSink {
 
 impl Sink for SyslogSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // Empty lines (the newline a writer sends after a line it cut short
+        // elsewhere) carry no message: consume them, never send an empty
+        // frame.
+        let empty = buf.iter().take_while(|&&b| b == b'\n').count();
+        if empty > 0 {
+            return Ok(empty);
+        }
         self.link.write(buf)
     }
 
@@ -543,6 +550,15 @@ mod tests {
             let e = b.build().unwrap_err();
             assert!(e.is_config(), "{e}");
         }
+    }
+
+    #[test]
+    fn empty_lines_are_consumed_without_io() {
+        let mut s = SyslogSink::builder(Transport::unix("/nonexistent/jamless/log"))
+            .build()
+            .unwrap();
+        assert_eq!(s.write(b"\n\n").unwrap(), 2);
+        assert!(s.write(b"<14>1 x\n").is_err());
     }
 
     #[test]
