@@ -326,7 +326,7 @@ fn main() -> ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "### Delivered to rsyslogd on loopback ({records} records per client, one thread)\n\n\
+        "#### Delivered to rsyslogd on loopback ({records} records per client, one thread)\n\n\
          | client | received | delivered/s | caller ns/call (mean) | dropped (counted) |\n\
          |---|---:|---:|---:|---:|"
     );
@@ -347,7 +347,7 @@ fn main() -> ExitCode {
     }
     let _ = writeln!(
         out,
-        "\n### Caller latency with rsyslogd stopped (SIGSTOP), {stopped_calls} calls\n\n\
+        "\n#### Caller latency with rsyslogd stopped (SIGSTOP), {stopped_calls} calls\n\n\
          | client | blocks? | calls done in 5 s | p50 ns | p99 ns | p99.9 ns | max ns |\n\
          |---|---|---:|---:|---:|---:|---:|"
     );
