@@ -263,18 +263,18 @@ impl Relp {
     ) -> io::Result<(Vec<u8>, Vec<u8>)> {
         loop {
             if let Some((p, used)) = parse(&self.rbuf)? {
-                let found = (p.txnr == txnr && p.command == b"rsp").then(|| {
+                if p.txnr == txnr && p.command == b"rsp" {
                     let (status, rest) = match p.data.iter().position(|&b| b == b'\n') {
                         Some(i) => (&p.data[..i], &p.data[i + 1..]),
                         None => (p.data, &p.data[p.data.len()..]),
                     };
-                    (status.to_vec(), rest.to_vec())
-                });
-                self.rbuf.drain(..used);
-                match found {
-                    Some(r) => return Ok(r),
-                    None => continue,
+                    let found = (status.to_vec(), rest.to_vec());
+                    self.rbuf.drain(..used);
+                    return Ok(found);
                 }
+                // Another frame first (an acknowledgement): apply it.
+                self.apply_first()?;
+                continue;
             }
             self.fill(conn, deadline)?;
         }
@@ -304,7 +304,14 @@ impl Relp {
 
     /// Applies every complete frame in the read buffer.
     fn apply_responses(&mut self) -> io::Result<()> {
-        while let Some((p, used)) = parse(&self.rbuf)? {
+        while self.apply_first()? {}
+        Ok(())
+    }
+
+    /// Applies the first complete frame in the read buffer, if there is
+    /// one; returns whether there was.
+    fn apply_first(&mut self) -> io::Result<bool> {
+        if let Some((p, used)) = parse(&self.rbuf)? {
             match p.command {
                 b"rsp" => {
                     let ok = p.data.starts_with(b"200");
@@ -332,8 +339,9 @@ impl Relp {
                 _ => {}
             }
             self.rbuf.drain(..used);
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Matches the live frames to the start of `buf`; those that do not
