@@ -218,3 +218,57 @@ fn udp_cuts_long_messages_with_a_marker_and_counts_them() {
     assert!(cut.msg.len() < 1024, "{}", cut.msg.len());
     assert!(got.iter().any(|r| r.msg == "short"));
 }
+
+#[test]
+fn tls_refuses_a_collector_it_cannot_verify_and_counts_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let rs = Rsyslog::start(
+        dir.path(),
+        Inputs {
+            tls: true,
+            ..Inputs::default()
+        },
+    );
+    let c = rs.certs.clone().unwrap();
+    let addr = format!("127.0.0.1:{}", rs.tls_port);
+    // The client certificate is no CA of the server's; the right CA with
+    // the wrong name must fail too.
+    for (tls, why) in [
+        (TlsConfig::new(&c.client_cert), "UnknownIssuer"),
+        (
+            TlsConfig::new(&c.ca).server_name("other.example"),
+            "not valid for name",
+        ),
+    ] {
+        let (handler, reports) = common::collecting_handler();
+        let sink = SyslogSink::builder(Transport::tls(addr.clone(), tls))
+            .build()
+            .unwrap();
+        let (logger, guard) = Builder::new()
+            .sink(sink)
+            .fallback(None)
+            .fallback_after(Duration::from_millis(300))
+            .error_handler(handler)
+            .format(format("refused"))
+            .build()
+            .unwrap();
+        for i in 0..10 {
+            logger.log(jamless::Level::Warn, "t", format_args!("not delivered {i}"));
+        }
+        let h = settle(&logger);
+        assert_accounted(&h, 10);
+        assert_eq!(h.written, 0, "{h}");
+        assert_eq!(h.drops.io_failure, 10, "{h}");
+        let reports = reports.lock().unwrap();
+        assert!(
+            reports.iter().any(|r| r.message.contains(why)),
+            "{why} in {reports:#?}"
+        );
+        drop(guard);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        rs.received().iter().all(|r| r.app != "refused"),
+        "nothing reached the collector"
+    );
+}
