@@ -275,8 +275,10 @@ pub struct SyslogSinkBuilder {
 pub const MIN_MESSAGE_BYTES: usize = 480;
 
 impl SyslogSinkBuilder {
-    /// How long one connection attempt may take, name resolution excluded,
-    /// TLS handshake included (1 s by default).
+    /// How long one connection attempt may take, TLS handshake included
+    /// (1 s by default). Name resolution is not included: it uses the
+    /// system resolver, bounded by its own timeouts (`resolv.conf`), and
+    /// runs on the writer thread like everything else here.
     #[must_use]
     pub fn connect_timeout(mut self, d: Duration) -> SyslogSinkBuilder {
         self.opts.connect_timeout = d;
