@@ -86,6 +86,6 @@ pub use render::{Format, TimeZoneChoice};
 pub use report::{stderr_handler, ErrorHandler};
 pub use rotation::{Compression, Naming, Retention, Rotation, RotationTz};
 pub use sink::{
-    Clock, FileSink, FileSinkBuilder, IoErrorClass, LineMeta, Lines, LostLines, RotatingFileSink,
-    RotatingFileSinkBuilder, Sink, StderrSink,
+    Clock, FileSink, FileSinkBuilder, FileStats, IoErrorClass, LineMeta, Lines, LostLines,
+    RotatingFileSink, RotatingFileSinkBuilder, Sink, StderrSink,
 };
