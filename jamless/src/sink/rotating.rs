@@ -576,7 +576,10 @@ impl RotatingFileSink {
     /// its unverified records reach the new file even if nothing more is
     /// logged.
     fn verify(&mut self, path_due: bool) -> io::Result<()> {
-        match self.appender.check(path_due, self.file.follows_symlinks())? {
+        match self
+            .appender
+            .check(path_due, self.file.follows_symlinks())?
+        {
             Found::InPlace => Ok(()),
             // Moved by logrotate or another process: the next write opens
             // the path again.
