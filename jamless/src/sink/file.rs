@@ -327,12 +327,12 @@ pub(crate) fn plain_entries(buf: &[u8]) -> Vec<LineEntry> {
         timestamp_unix_ns: 0,
         notice: false,
     };
-    let mut entries: Vec<LineEntry> = buf
-        .iter()
-        .enumerate()
-        .filter(|(_, &b)| b == b'\n')
-        .map(|(i, _)| LineEntry { end: i + 1, meta })
-        .collect();
+    let mut entries = Vec::new();
+    let mut start = 0;
+    while let Some(i) = buf[start..].iter().position(|&b| b == b'\n') {
+        start += i + 1;
+        entries.push(LineEntry { end: start, meta });
+    }
     if entries.last().is_none_or(|e| e.end != buf.len()) && !buf.is_empty() {
         entries.push(LineEntry {
             end: buf.len(),

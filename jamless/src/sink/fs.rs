@@ -280,6 +280,9 @@ pub(crate) struct Appender {
     /// starts with the rest of that line.
     writer_mid_line: bool,
     last_path_check: Option<Instant>,
+    /// The size the last check saw (with the append lock held, so the
+    /// write that follows it lands there unless another program appends).
+    checked_size: u64,
     lost: Vec<LostLines>,
     stats: FileStats,
 }
@@ -344,7 +347,15 @@ impl Appender {
             self.replay_due = false;
             return Ok(());
         }
-        let (n, err) = match self.locked_write(&window.bytes, false) {
+        let size = match self.size() {
+            Ok(size) => size,
+            Err(e) => {
+                self.window = window;
+                self.open = None;
+                return Err(e);
+            }
+        };
+        let (n, err) = match self.locked_write(&window.bytes, false, size) {
             Ok(n) => (n, None),
             Err((n, e)) => (n, Some(e)),
         };
@@ -474,6 +485,7 @@ impl Appender {
         }
         self.verified();
         self.expected_min = size;
+        self.checked_size = size;
         if in_place == Some(false) {
             // Moved away, still linked: the records are in it.
             self.open = None;
@@ -599,8 +611,8 @@ impl Appender {
     /// `locked_write` for a write call: a line resumed by the writer must
     /// continue right behind our own bytes.
     fn append_locked(&mut self, bytes: &[u8], mid_line: bool) -> Result<usize, (usize, io::Error)> {
+        let size = self.checked_size;
         if mid_line {
-            let size = self.size().map_err(|e| (0, e))?;
             if Some(size) != self.own_end {
                 // Someone appended behind our half-written line: the rest
                 // of it cannot join it any more. The writer counts the
@@ -612,7 +624,7 @@ impl Appender {
                 ));
             }
         }
-        self.locked_write(bytes, mid_line)
+        self.locked_write(bytes, mid_line, size)
     }
 
     fn size(&self) -> io::Result<u64> {
@@ -632,13 +644,10 @@ impl Appender {
         &mut self,
         bytes: &[u8],
         continuing: bool,
+        size: u64,
     ) -> Result<usize, (usize, io::Error)> {
         let Some(open) = &mut self.open else {
             return Err((0, io::Error::other("no file open")));
-        };
-        let size = match fstat(&open.file) {
-            Ok(st) => u64::try_from(st.st_size).unwrap_or(0),
-            Err(e) => return Err((0, e.into())),
         };
         let fragment = !continuing
             && size > 0
