@@ -654,9 +654,6 @@ impl Appender {
             && bytes.first() != Some(&b'\n')
             && last_byte(&open.file, size).is_ok_and(|b| b != b'\n');
         let mut prefix: &[u8] = if fragment { b"\n" } else { b"" };
-        if fragment {
-            FileStats::add(&self.stats.0.fragments, 1);
-        }
         let mut done = 0;
         let mut end = size;
         while done < bytes.len() || !prefix.is_empty() {
@@ -669,6 +666,10 @@ impl Appender {
                 Ok(mut n) => {
                     end += n as u64;
                     let p = n.min(prefix.len());
+                    if p > 0 {
+                        // The fragment now ends its own line.
+                        FileStats::add(&self.stats.0.fragments, 1);
+                    }
                     prefix = &prefix[p..];
                     n -= p;
                     done += n;
