@@ -142,6 +142,8 @@ struct StatsInner {
     unlinked: AtomicU64,
     truncated: AtomicU64,
     lock_timeouts: AtomicU64,
+    files_freed: AtomicU64,
+    bytes_freed: AtomicU64,
 }
 
 /// What a file sink has seen happen to its files; a cheap handle to
@@ -180,6 +182,22 @@ impl FileStats {
     /// and then appended without it.
     pub fn lock_timeouts(&self) -> u64 {
         self.0.lock_timeouts.load(Ordering::Relaxed)
+    }
+
+    /// Rotated files deleted to make room on a full disk
+    /// ([`crate::Retention::free_space_on_enospc`]).
+    pub fn files_freed(&self) -> u64 {
+        self.0.files_freed.load(Ordering::Relaxed)
+    }
+
+    /// The bytes those files held.
+    pub fn bytes_freed(&self) -> u64 {
+        self.0.bytes_freed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_freed(&self, bytes: u64) {
+        FileStats::add(&self.0.files_freed, 1);
+        FileStats::add(&self.0.bytes_freed, bytes);
     }
 
     fn add(counter: &AtomicU64, n: u64) {

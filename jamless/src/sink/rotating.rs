@@ -32,8 +32,8 @@ use jiff::Timestamp;
 
 use super::file::{plain_entries, FileSinkBuilder, OpenFile, DEFAULT_CHECK_INTERVAL};
 use super::fs::{Appender, FileStats, Found};
-use super::housekeeper::Housekeeper;
-use super::{Lines, LostLines, Sink};
+use super::housekeeper::{Housekeeper, Writing};
+use super::{classify, IoErrorClass, Lines, LostLines, Sink};
 use crate::rotation::{self, InstanceEnv, Names, Naming, Retention, Rotation, RotationTz};
 use crate::Error;
 
@@ -150,14 +150,18 @@ impl RotatingFileSinkBuilder {
         if self.max_bytes == Some(0) {
             return Err(Error::config("max_bytes must be at least 1"));
         }
+        let appender = Appender::new();
+        let mut free_space = false;
         let housekeeper = match self.retention {
             Some(r) => {
                 r.validate()?;
+                free_space = r.frees_space();
                 Some(Housekeeper::spawn(
                     names.clone(),
                     self.rotation,
                     tz.clone(),
                     r,
+                    appender.stats(),
                 )?)
             }
             None => None,
@@ -171,7 +175,9 @@ impl RotatingFileSinkBuilder {
             clock: self.clock,
             check_interval: self.check_interval,
             current: None,
-            appender: Appender::new(),
+            appender,
+            free_space,
+            last_opened: None,
             next_boundary: None,
             last_check: None,
             housekeeper,
@@ -205,6 +211,11 @@ pub struct RotatingFileSink {
     next_boundary: Option<Timestamp>,
     last_check: Option<Instant>,
     housekeeper: Option<Housekeeper>,
+    /// Ask the housekeeper for space when a write finds the disk full.
+    free_space: bool,
+    /// The file opened last (kept when a failure closes it): freeing
+    /// space spares it.
+    last_opened: Option<Writing>,
     /// `rotate_on_start` was asked for and the first file is not open yet.
     start_pending: bool,
 }
@@ -254,6 +265,7 @@ impl RotatingFileSink {
     /// replaces: a deleted file's records are written into the new one).
     fn switch_to(&mut self, open: OpenFile, period_start: Timestamp, index: u32) -> io::Result<()> {
         self.appender.retire();
+        self.last_opened = Some((period_start, index, open.path.clone()));
         self.current = Some(Current {
             path: open.path.clone(),
             period_start,
@@ -572,37 +584,8 @@ fn fit_lines(buf: &[u8], room: u64, file_empty: bool) -> usize {
 }
 
 impl RotatingFileSink {
-    /// Checks the open file; a deleted one is replaced at once, so that
-    /// its unverified records reach the new file even if nothing more is
-    /// logged.
-    fn verify(&mut self, path_due: bool) -> io::Result<()> {
-        match self
-            .appender
-            .check(path_due, self.file.follows_symlinks())?
-        {
-            Found::InPlace => Ok(()),
-            // Moved by logrotate or another process: the next write opens
-            // the path again.
-            Found::Moved => {
-                self.current = None;
-                Ok(())
-            }
-            Found::Unlinked => {
-                self.current = None;
-                let now = to_ts((self.clock)());
-                self.prepare(now).map(|_| ())
-            }
-        }
-    }
-}
-
-impl Sink for RotatingFileSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let entries = plain_entries(buf);
-        self.write_lines(&Lines::new(buf, 0, &entries))
-    }
-
-    fn write_lines(&mut self, lines: &Lines<'_>) -> io::Result<usize> {
+    /// Writes a prefix of `lines` into the right file for now.
+    fn write_checked(&mut self, lines: &Lines<'_>) -> io::Result<usize> {
         let buf = lines.bytes();
         if buf.is_empty() {
             return Ok(0);
@@ -640,6 +623,55 @@ impl Sink for RotatingFileSink {
         if !self.appender.is_open() {
             // Never keep a file that failed: the next write reopens.
             self.current = None;
+        }
+        result
+    }
+
+    /// A full disk, with `free_space_on_enospc`: ask the housekeeper to
+    /// delete the oldest rotated file (the writer retries the batch).
+    fn on_write_error(&self, e: &io::Error) {
+        if !self.free_space || classify(e) != IoErrorClass::DiskFull {
+            return;
+        }
+        if let (Some(h), Some(w)) = (&self.housekeeper, &self.last_opened) {
+            h.request_space(w.clone());
+        }
+    }
+
+    /// Checks the open file; a deleted one is replaced at once, so that
+    /// its unverified records reach the new file even if nothing more is
+    /// logged.
+    fn verify(&mut self, path_due: bool) -> io::Result<()> {
+        match self
+            .appender
+            .check(path_due, self.file.follows_symlinks())?
+        {
+            Found::InPlace => Ok(()),
+            // Moved by logrotate or another process: the next write opens
+            // the path again.
+            Found::Moved => {
+                self.current = None;
+                Ok(())
+            }
+            Found::Unlinked => {
+                self.current = None;
+                let now = to_ts((self.clock)());
+                self.prepare(now).map(|_| ())
+            }
+        }
+    }
+}
+
+impl Sink for RotatingFileSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let entries = plain_entries(buf);
+        self.write_lines(&Lines::new(buf, 0, &entries))
+    }
+
+    fn write_lines(&mut self, lines: &Lines<'_>) -> io::Result<usize> {
+        let result = self.write_checked(lines);
+        if let Err(e) = &result {
+            self.on_write_error(e);
         }
         result
     }
