@@ -31,7 +31,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use super::file::{plain_entries, FileSinkBuilder, OpenFile, DEFAULT_CHECK_INTERVAL};
-use super::fs::{Appender, FileStats, Found};
+use super::fs::{self as sinkfs, Appender, FileStats, Found};
 use super::housekeeper::{Housekeeper, Writing};
 use super::{classify, IoErrorClass, Lines, LostLines, Sink};
 use crate::rotation::{self, InstanceEnv, Names, Naming, Retention, Rotation, RotationTz};
@@ -146,6 +146,7 @@ impl RotatingFileSinkBuilder {
     /// Checks the configuration; opens nothing (the writer opens the file).
     pub fn build(self) -> Result<RotatingFileSink, Error> {
         let names = self.naming.resolve(&InstanceEnv::from_process())?;
+        let names_note = names.note().map(str::to_owned);
         let tz = self.tz.resolve()?;
         if self.max_bytes == Some(0) {
             return Err(Error::config("max_bytes must be at least 1"));
@@ -178,6 +179,7 @@ impl RotatingFileSinkBuilder {
             appender,
             free_space,
             last_opened: None,
+            warnings: names_warning(&names_note),
             next_boundary: None,
             last_check: None,
             housekeeper,
@@ -216,6 +218,9 @@ pub struct RotatingFileSink {
     /// The file opened last (kept when a failure closes it): freeing
     /// space spares it.
     last_opened: Option<Writing>,
+    /// Warnings for the error handler, given by the first `maintain`: a
+    /// sanitised instance tag, an unsafe log directory.
+    warnings: Option<Vec<String>>,
     /// `rotate_on_start` was asked for and the first file is not open yet.
     start_pending: bool,
 }
@@ -227,6 +232,11 @@ impl std::fmt::Debug for RotatingFileSink {
             .field("rotation", &self.rotation)
             .finish_non_exhaustive()
     }
+}
+
+/// The warnings a new sink has for the error handler.
+fn names_warning(note: &Option<String>) -> Option<Vec<String>> {
+    Some(note.iter().cloned().collect())
 }
 
 fn to_ts(t: SystemTime) -> Timestamp {
@@ -710,6 +720,16 @@ impl Sink for RotatingFileSink {
     }
 
     fn maintain(&mut self, _now: SystemTime) -> io::Result<()> {
+        if let Some(mut warnings) = self.warnings.take() {
+            warnings.extend(sinkfs::unsafe_dir(self.names.dir()));
+            if !warnings.is_empty() {
+                return Err(super::classified(
+                    IoErrorClass::PermissionDenied,
+                    "warning".into(),
+                    io::Error::other(warnings.join("; ")),
+                ));
+            }
+        }
         if let Some(h) = &self.housekeeper {
             if let Some(err) = h.take_error() {
                 return Err(io::Error::other(err));
