@@ -178,7 +178,7 @@ impl FileStats {
         self.0.truncated.load(Ordering::Relaxed)
     }
 
-    /// Writes that waited [`LOCK_WAIT`] for another process's append lock
+    /// Writes that waited a second for another process's append lock
     /// and then appended without it.
     pub fn lock_timeouts(&self) -> u64 {
         self.0.lock_timeouts.load(Ordering::Relaxed)
@@ -630,17 +630,15 @@ impl Appender {
     /// continue right behind our own bytes.
     fn append_locked(&mut self, bytes: &[u8], mid_line: bool) -> Result<usize, (usize, io::Error)> {
         let size = self.checked_size;
-        if mid_line {
-            if Some(size) != self.own_end {
-                // Someone appended behind our half-written line: the rest
-                // of it cannot join it any more. The writer counts the
-                // line as lost and starts the next write on a new line.
-                self.own_end = None;
-                return Err((
-                    0,
-                    io::Error::other("a line cut short was continued by another process"),
-                ));
-            }
+        if mid_line && Some(size) != self.own_end {
+            // Someone appended behind our half-written line: the rest of
+            // it cannot join it any more. The writer counts the line as
+            // lost and starts the next write on a new line.
+            self.own_end = None;
+            return Err((
+                0,
+                io::Error::other("a line cut short was continued by another process"),
+            ));
         }
         self.locked_write(bytes, mid_line, size)
     }
