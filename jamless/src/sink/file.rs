@@ -218,6 +218,16 @@ impl FileSinkBuilder {
     /// without a reader fails with `ENXIO` instead of the sink becoming its
     /// own reader; so is a file this process may not read.
     fn open_once(&self, path: &Path) -> io::Result<OpenFile> {
+        // Look first: even opening a FIFO for reading and closing it again
+        // would wake a reader blocked in its open and then show it EOF.
+        let meta = if self.follow_symlinks {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        };
+        if meta.is_ok_and(|m| !m.file_type().is_file()) {
+            return self.open_with(path, false);
+        }
         match self.open_with(path, true) {
             Ok(open) if open.regular => return Ok(open),
             Ok(_) => {}
