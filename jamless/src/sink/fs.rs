@@ -365,15 +365,13 @@ impl Appender {
             self.replay_due = false;
             return Ok(());
         }
-        let size = match self.size() {
-            Ok(size) => size,
-            Err(e) => {
-                self.window = window;
-                self.open = None;
-                return Err(e);
-            }
+        let locked = self.lock();
+        let result = match self.size() {
+            Ok(size) => self.locked_write(&window.bytes, false, size),
+            Err(e) => Err((0, e)),
         };
-        let (n, err) = match self.locked_write(&window.bytes, false, size) {
+        self.unlock(locked);
+        let (n, err) = match result {
             Ok(n) => (n, None),
             Err((n, e)) => (n, Some(e)),
         };
@@ -438,16 +436,9 @@ impl Appender {
     /// to write it into): its records are reported lost.
     pub(crate) fn abandon(&mut self) {
         if self.replay_due {
-            let mut by_level = Window::count(&self.window.lines);
-            if self.window.head_partial {
-                if let Some(first) = self.window.lines.first() {
-                    by_level = Window::count(&self.window.lines[1..]);
-                    let torn = Window::count(&[*first]);
-                    for (a, b) in by_level.iter_mut().zip(torn) {
-                        *a += b;
-                    }
-                }
-            }
+            // A line whose start was verified earlier counts too: its
+            // start went with the deleted file.
+            let by_level = Window::count(&self.window.lines);
             self.lose(DropCause::FileUnlinked, by_level);
             self.window.clear();
             self.replay_due = false;
@@ -677,6 +668,7 @@ impl Appender {
             match open.file.write_vectored(&slices) {
                 Ok(0) => {
                     let err = io::Error::new(io::ErrorKind::WriteZero, "wrote 0 bytes");
+                    self.note_end(bytes, done, end);
                     return Err((done, err));
                 }
                 Ok(mut n) => {
@@ -689,11 +681,11 @@ impl Appender {
                     prefix = &prefix[p..];
                     n -= p;
                     done += n;
+                    // With the lock held the write started at `size`
+                    // (unless a program that takes no lock appended
+                    // meanwhile: then `end` is a lower bound, and a
+                    // resumed line finds the size changed and gives up).
                     self.expected_min = self.expected_min.max(end);
-                    // O_APPEND: `end` is a lower bound of where we ended
-                    // (others may have appended before us); exact enough
-                    // for resuming, which compares with the size under
-                    // the lock.
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => {
