@@ -13,6 +13,7 @@ use crate::level::Level;
 
 mod classify;
 mod file;
+mod fs;
 mod housekeeper;
 mod rotating;
 mod stderr;
@@ -22,6 +23,7 @@ mod syslog;
 pub use classify::IoErrorClass;
 pub(crate) use classify::{classified, classify};
 pub use file::{FileSink, FileSinkBuilder};
+pub use fs::FileStats;
 pub use rotating::{Clock, RotatingFileSink, RotatingFileSinkBuilder};
 pub use stderr::StderrSink;
 pub use stdout::StdoutSink;
