@@ -104,6 +104,7 @@ pub use report::{stderr_handler, ErrorHandler};
 pub use rotation::{Compression, Naming, Retention, Rotation, RotationTz};
 pub use sink::{
     Clock, FileSink, FileSinkBuilder, FileStats, IoErrorClass, LineMeta, Lines, LostLines,
-    RotatingFileSink, RotatingFileSinkBuilder, Sink, StderrSink, StdoutSink, SyslogCounters,
-    SyslogSink, SyslogSinkBuilder, SyslogStats, TlsConfig, Transport, MIN_MESSAGE_BYTES,
+    RotatingFileSink, RotatingFileSinkBuilder, Sink, SinkStats, StderrSink, StdoutSink,
+    SyslogCounters, SyslogSink, SyslogSinkBuilder, SyslogStats, TlsConfig, Transport,
+    MIN_MESSAGE_BYTES,
 };

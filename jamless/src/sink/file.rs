@@ -327,6 +327,10 @@ impl Sink for FileSink {
     fn describe(&self) -> String {
         format!("file:{}", self.config.path.display())
     }
+
+    fn stats(&self) -> Option<super::SinkStats> {
+        Some(self.stats().sink_stats())
+    }
 }
 
 /// Line entries for bytes that come without metadata (a direct

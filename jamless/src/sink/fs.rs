@@ -195,6 +195,22 @@ impl FileStats {
         self.0.bytes_freed.load(Ordering::Relaxed)
     }
 
+    /// The counters as the health snapshot shows them.
+    pub(crate) fn sink_stats(&self) -> super::SinkStats {
+        let s = self.clone();
+        super::SinkStats::new(move || {
+            vec![
+                ("fragments_repaired", s.fragments_repaired()),
+                ("records_replayed", s.records_replayed()),
+                ("unlinks_seen", s.unlinks_seen()),
+                ("truncations_seen", s.truncations_seen()),
+                ("lock_timeouts", s.lock_timeouts()),
+                ("files_freed", s.files_freed()),
+                ("bytes_freed", s.bytes_freed()),
+            ]
+        })
+    }
+
     pub(crate) fn add_freed(&self, bytes: u64) {
         FileStats::add(&self.0.files_freed, 1);
         FileStats::add(&self.0.bytes_freed, bytes);

@@ -106,6 +106,31 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// A sink's own counters (fragments repaired, reconnections, ...), read
+/// by the health snapshot from any thread: a function over the shared
+/// counters the sink updates. See [`Sink::stats`].
+#[derive(Clone)]
+pub struct SinkStats(std::sync::Arc<dyn Fn() -> Vec<(&'static str, u64)> + Send + Sync>);
+
+impl SinkStats {
+    /// Counters read by `read`, as `(name, value)` pairs; names are
+    /// `snake_case` and stable (they become metric labels).
+    pub fn new(read: impl Fn() -> Vec<(&'static str, u64)> + Send + Sync + 'static) -> SinkStats {
+        SinkStats(std::sync::Arc::new(read))
+    }
+
+    /// The current values.
+    pub fn read(&self) -> Vec<(&'static str, u64)> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for SinkStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.read()).finish()
+    }
+}
+
 /// Records that a sink had written and has since found lost, reported by
 /// [`Sink::take_lost`]. The writer moves them from `written` to the drops of
 /// `cause`.
@@ -188,6 +213,14 @@ pub trait Sink: Send + 'static {
     /// A short human-readable description used in health reports, such as
     /// `file:/var/log/app.log`.
     fn describe(&self) -> String;
+
+    /// The sink's own counters for the health snapshot (its pipeline's
+    /// `sink_counters`), if it keeps any. Called once, when the logger is
+    /// built; the returned handle is read from other threads while the
+    /// sink works. The default has none.
+    fn stats(&self) -> Option<SinkStats> {
+        None
+    }
 }
 
 impl Sink for Box<dyn Sink> {
@@ -214,5 +247,8 @@ impl Sink for Box<dyn Sink> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn stats(&self) -> Option<SinkStats> {
+        (**self).stats()
     }
 }

@@ -750,6 +750,10 @@ impl Sink for RotatingFileSink {
             None => format!("rotating:{}", self.names.dir().display()),
         }
     }
+
+    fn stats(&self) -> Option<super::SinkStats> {
+        Some(self.stats().sink_stats())
+    }
 }
 
 #[cfg(test)]
