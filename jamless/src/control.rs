@@ -200,12 +200,11 @@ impl Control {
     /// the sleep: callers filling the queue meanwhile must not pay a wake-up
     /// syscall each for a worker that waits on purpose. Shutdown, flushes
     /// and drills are noticed within a slice.
-    /// With `flush_interrupts`, a flush request ends the hold too (the
-    /// caller then has somewhere else to go: a fallback).
+    /// `interrupted()` ends the hold early too (a new flush request).
     pub(crate) fn hold_until(
         &self,
         until: Instant,
-        flush_interrupts: bool,
+        interrupted: impl Fn() -> bool,
         mut heartbeat: impl FnMut(),
     ) {
         const SLICE: Duration = Duration::from_millis(20);
@@ -214,7 +213,7 @@ impl Control {
             if now >= until
                 || self.shutdown_requested.load(Ordering::SeqCst)
                 || self.kill_requested.load(Ordering::SeqCst)
-                || (flush_interrupts && self.flush_pending())
+                || interrupted()
             {
                 return;
             }

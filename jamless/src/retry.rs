@@ -21,8 +21,8 @@ pub(crate) enum Route {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Hurry {
     No,
-    /// A flush is waiting.
-    Flush,
+    /// A flush is waiting; its ticket.
+    Flush(u64),
     /// Shutdown has begun.
     Shutdown,
 }
@@ -44,11 +44,22 @@ pub(crate) struct Retry {
     failing_since: Option<Instant>,
     backoff: Duration,
     next_attempt: Option<Instant>,
+    /// The last flush ticket for which the primary was tried at once.
+    flush_tried: u64,
 }
 
 impl Retry {
     pub(crate) fn on_success(&mut self) {
-        *self = Retry::default();
+        *self = Retry {
+            flush_tried: self.flush_tried,
+            ..Retry::default()
+        };
+    }
+
+    /// The last flush ticket for which the primary was tried at once: a
+    /// newer flush should interrupt a hold.
+    pub(crate) fn flush_tried(&self) -> u64 {
+        self.flush_tried
     }
 
     pub(crate) fn on_failure(&mut self, now: Instant, p: &RetryPolicy) {
@@ -65,11 +76,12 @@ impl Retry {
         );
     }
 
-    /// Decides where the batch goes now. A flush does not wait out
-    /// `give_up_after` when there is a fallback: it takes the fallback at
-    /// once (without one it retries as usual, never dropping early because
-    /// of the flush). Shutdown never holds a batch.
-    pub(crate) fn route(&self, now: Instant, p: &RetryPolicy, hurry: Hurry) -> Route {
+    /// Decides where the batch goes now. A flush does not wait out the
+    /// back-off: it tries the primary once at once (it may have recovered),
+    /// then takes the fallback if there is one (without one it retries as
+    /// usual, never dropping early because of the flush). Shutdown never
+    /// holds a batch.
+    pub(crate) fn route(&mut self, now: Instant, p: &RetryPolicy, hurry: Hurry) -> Route {
         let (Some(since), Some(next)) = (self.failing_since, self.next_attempt) else {
             return Route::Primary;
         };
@@ -78,7 +90,11 @@ impl Retry {
         }
         let patient = match hurry {
             Hurry::No => now.duration_since(since) < p.give_up_after,
-            Hurry::Flush => !p.has_fallback && now.duration_since(since) < p.give_up_after,
+            Hurry::Flush(ticket) if ticket > self.flush_tried => {
+                self.flush_tried = ticket;
+                return Route::Primary;
+            }
+            Hurry::Flush(_) => !p.has_fallback && now.duration_since(since) < p.give_up_after,
             Hurry::Shutdown => false,
         };
         if patient {
@@ -110,7 +126,7 @@ mod tests {
 
     #[test]
     fn healthy_sink_goes_primary() {
-        let r = Retry::default();
+        let mut r = Retry::default();
         assert_eq!(
             r.route(Instant::now(), &policy(true), Hurry::No),
             Route::Primary
@@ -172,9 +188,16 @@ mod tests {
         let mut r = Retry::default();
         r.on_failure(t0, &p);
         assert_eq!(r.route(t0, &p, Hurry::Shutdown), Route::Drop);
-        assert!(matches!(r.route(t0, &p, Hurry::Flush), Route::WaitUntil(_)));
+        // A flush tries the primary once at once, then waits (no fallback)
+        // or takes the fallback.
+        assert_eq!(r.route(t0, &p, Hurry::Flush(1)), Route::Primary);
+        assert!(matches!(
+            r.route(t0, &p, Hurry::Flush(1)),
+            Route::WaitUntil(_)
+        ));
         let p = policy(true);
-        assert_eq!(r.route(t0, &p, Hurry::Flush), Route::Fallback);
+        assert_eq!(r.route(t0, &p, Hurry::Flush(1)), Route::Fallback);
+        assert_eq!(r.route(t0, &p, Hurry::Flush(2)), Route::Primary);
     }
 
     #[test]

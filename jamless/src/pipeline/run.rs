@@ -293,7 +293,7 @@ fn write_batch(common: &Common, p: &PipelineShared, parts: &mut PipelineParts) {
         let hurry = if p.control.shutdown_requested.load(Ordering::Relaxed) {
             Hurry::Shutdown
         } else if p.control.flush_pending() {
-            Hurry::Flush
+            Hurry::Flush(p.control.flush_requested.load(Ordering::SeqCst))
         } else {
             Hurry::No
         };
@@ -322,8 +322,14 @@ fn write_batch(common: &Common, p: &PipelineShared, parts: &mut PipelineParts) {
             }
             Route::WaitUntil(t) => {
                 // The source is not read meanwhile: hold the batch and sleep.
-                p.control
-                    .hold_until(t, policy.has_fallback, || heartbeat(common, p));
+                // A flush newer than the last one that tried the primary
+                // ends the hold: it tries again at once.
+                let tried = parts.retry.flush_tried();
+                p.control.hold_until(
+                    t,
+                    || p.control.flush_requested.load(Ordering::SeqCst) > tried,
+                    || heartbeat(common, p),
+                );
             }
             Route::Fallback => {
                 parts
