@@ -57,6 +57,7 @@ mod health;
 mod level;
 mod local;
 mod logger;
+mod native;
 mod policy;
 mod prometheus;
 #[allow(unsafe_code)] // The ring buffer; every block has a SAFETY comment.
@@ -81,6 +82,9 @@ pub use guard::Guard;
 pub use health::{Drops, HealthSnapshot, LastError, State};
 pub use level::Level;
 pub use logger::{FlushReport, Logger};
+#[doc(hidden)]
+pub use native::__private;
+pub use native::{NativeArg, NativeValue};
 pub use policy::{Outcome, Overflow, Shedding, MAX_BLOCK};
 pub use render::{Format, TimeZoneChoice};
 pub use report::{stderr_handler, ErrorHandler};

@@ -59,11 +59,28 @@ impl LogAdapter {
 
 impl LogAdapter {
     #[inline]
-    fn allows(&self, metadata: &log::Metadata<'_>) -> bool {
+    pub(crate) fn allows(&self, metadata: &log::Metadata<'_>) -> bool {
         match self.global {
             Some(max) => metadata.level() <= max,
             None => self.filter.enabled(metadata),
         }
+    }
+
+    /// The directives carry a `/regex` message filter.
+    #[inline]
+    pub(crate) fn has_regex(&self) -> bool {
+        self.regex
+    }
+
+    /// Whether a record passes the directives, `/regex` included.
+    pub(crate) fn matches(&self, record: &log::Record<'_>) -> bool {
+        self.filter.matches(record)
+    }
+
+    /// The logger records go to.
+    #[inline]
+    pub(crate) fn logger(&self) -> &Logger {
+        &self.logger
     }
 }
 
@@ -112,9 +129,15 @@ pub(crate) fn site<'a>(record: &log::Record<'a>) -> Site<'a> {
 #[inline]
 pub(crate) fn encode_record(enc: &mut Encoder<'_>, record: &log::Record<'_>) {
     enc.message_fmt(*record.args());
+    encode_fields(enc, record.key_values());
+}
+
+/// Encodes key-values as fields (of a `log` record, or of a native call).
+#[inline]
+pub(crate) fn encode_fields(enc: &mut Encoder<'_>, kvs: &dyn kv::Source) {
     // Our visitors never fail; an error can only come from a source that
     // gave up half-way, and the pairs visited so far are kept.
-    let _ = record.key_values().visit(&mut Pairs(enc));
+    let _ = kvs.visit(&mut Pairs(enc));
 }
 
 /// Visits key-value pairs into fields.
@@ -220,7 +243,9 @@ impl Logger {
 
     /// Installs this logger as the `log` facade's global logger and sets
     /// the facade's maximum level from the directives, so that disabled
-    /// `log::debug!` calls cost one atomic load.
+    /// `log::debug!` calls cost one atomic load. Also installs it for
+    /// jamless's native macros (see [`Logger::install_native`]) unless they
+    /// already have a global logger.
     ///
     /// Fails with [`Error::is_already_installed`] if a global `log` logger
     /// was already set (by this or any other library), and with
@@ -240,7 +265,7 @@ impl Logger {
         let max = adapter.max_level();
         log::set_boxed_logger(Box::new(adapter)).map_err(|_| Error::already_installed("log"))?;
         log::set_max_level(max);
-        Ok(())
+        crate::native::call::install_if_unset(self)
     }
 }
 

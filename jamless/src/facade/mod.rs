@@ -22,6 +22,8 @@ mod make_writer;
 mod tracing;
 
 #[cfg(feature = "log")]
+pub(crate) use self::log::encode_fields;
+#[cfg(feature = "log")]
 pub use self::log::LogAdapter;
 #[cfg(feature = "tracing")]
 pub use self::make_writer::{JamlessMakeWriter, JamlessWriter};

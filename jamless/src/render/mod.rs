@@ -25,6 +25,7 @@ mod tests;
 use jiff::tz::TimeZone;
 
 use crate::level::Level;
+use crate::native::Resolver;
 use crate::record::{self, Encoder, Kind, Meta, RecordView, Value};
 use crate::Error;
 
@@ -220,6 +221,8 @@ impl Default for Format {
 pub(crate) struct Renderer {
     style: Style,
     time: TimeFormatter,
+    /// Formats the messages of native records.
+    native: Resolver,
     /// Reused to encode jamless's own notices.
     scratch: Vec<u8>,
 }
@@ -241,15 +244,26 @@ impl Renderer {
         Ok(Renderer {
             style: format.style.clone(),
             time,
+            native: Resolver::default(),
             scratch: Vec::new(),
         })
     }
 
-    /// Appends one record as exactly one line ending in `\n`.
+    /// Appends one record as exactly one line ending in `\n`. The kind is
+    /// looked at here only: a raw line has its own rendering, and a native
+    /// record becomes the event it stands for once its message is
+    /// formatted, so that everything else renders through the same code.
     pub(crate) fn render(&mut self, rec: &RecordView<'_>, out: &mut Vec<u8>) {
-        match &self.style {
-            Style::Text(pattern) => text::render(pattern, &mut self.time, rec, out),
-            Style::Json => json::render(&mut self.time, rec, out),
+        let (style, time) = (&self.style, &mut self.time);
+        match rec.kind {
+            Kind::Event => render_event(style, time, rec, out),
+            Kind::Raw => match style {
+                Style::Text(_) => text::render_raw(rec, out),
+                Style::Json => json::render_raw(time, rec, out),
+            },
+            Kind::Native => self
+                .native
+                .resolve(rec, |event| render_event(style, time, event, out)),
         }
     }
 
@@ -287,6 +301,13 @@ impl Renderer {
             Err(record::DecodeError) => out.extend_from_slice(b"jamless: notice lost\n"),
         }
         self.scratch = buf;
+    }
+}
+
+fn render_event(style: &Style, time: &mut TimeFormatter, rec: &RecordView<'_>, out: &mut Vec<u8>) {
+    match style {
+        Style::Text(pattern) => text::render(pattern, time, rec, out),
+        Style::Json => json::render(time, rec, out),
     }
 }
 
