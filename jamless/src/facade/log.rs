@@ -47,13 +47,15 @@ pub struct LogAdapter {
     /// The directives are one global level (`info`): the check is then one
     /// comparison instead of a call into the filter.
     global: Option<log::LevelFilter>,
+    /// The most verbose level any directive enables.
+    max: log::LevelFilter,
 }
 
 impl LogAdapter {
     /// The most verbose level any directive enables: the value for
     /// [`log::set_max_level`] when this adapter is the global logger.
     pub fn max_level(&self) -> log::LevelFilter {
-        self.filter.filter()
+        self.max
     }
 }
 
@@ -233,9 +235,11 @@ impl Logger {
     /// directives do not parse (an unknown level, a bad `/regex`).
     pub fn log_adapter(&self) -> Result<LogAdapter, Error> {
         let spec = &self.shared.filter;
+        let filter = parse_filter(spec)?;
         Ok(LogAdapter {
             logger: self.clone(),
-            filter: parse_filter(spec)?,
+            max: filter.filter(),
+            filter,
             regex: spec.contains('/'),
             global: global_level(spec),
         })

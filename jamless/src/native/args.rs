@@ -394,18 +394,17 @@ impl<'a> Decoder<'a> {
         if self.failed {
             return 0;
         }
-        match self.take::<1>() {
-            Some([TAG_COUNT]) => {
-                if let Some(n) = self.take().map(u64::from_le_bytes) {
-                    if let Ok(n) = usize::try_from(n) {
-                        return n;
-                    }
-                }
+        let n = match self.take::<1>() {
+            Some([TAG_COUNT]) => self.take().map(u64::from_le_bytes),
+            _ => None,
+        };
+        match n.and_then(|n| usize::try_from(n).ok()) {
+            Some(n) => n,
+            None => {
+                self.failed = true;
+                0
             }
-            _ => {}
         }
-        self.failed = true;
-        0
     }
 }
 
