@@ -13,7 +13,7 @@
 //!
 //! ```text
 //!  caller threads                      writer thread            watchdog
-//!  log::info! / tracing / Logger::log
+//!  log::info! / tracing / Logger::log / jamless::info!
 //!    -> encode record (thread buffer)
 //!    -> admit: shed? room? wait <= t?  -> drain batch
 //!    -> copy into the byte queue          render lines           restarts a dead
@@ -34,6 +34,27 @@
 //!
 //! Keep the [`Guard`] alive until the end of `main`: dropping it flushes
 //! with a deadline and stops the writer.
+//!
+//! # Native macros
+//!
+//! [`error!`], [`warn!`], [`info!`], [`debug!`] and [`trace!`] take the
+//! syntax of `log`'s macros (format string with positional, named and
+//! inline arguments, `target:`, key-values, `logger:`) but defer the
+//! formatting: the caller copies a call-site id and the raw arguments
+//! (integers, floats, `bool`, `char`, strings, and types that implement
+//! [`NativeArg`]; anything else is formatted on the caller) and the writer
+//! thread formats the message. The lines are byte for byte those of the
+//! same `log::info!` call; filtering, admission, drops and counters are
+//! the `log` facade's.
+//!
+//! ```no_run
+//! let (logger, _guard) = jamless::Builder::new().file("logs/app.log").build()?;
+//! logger.install_native()?; // or install_log(), which installs both
+//! let (path, ms) = ("/v1/items", 12.5);
+//! jamless::info!("{path} took {ms:.1} ms");
+//! jamless::warn!(target: "http", status = 503; "upstream {} unavailable", "db");
+//! # Ok::<(), jamless::Error>(())
+//! ```
 //!
 //! # Guarantees
 //!

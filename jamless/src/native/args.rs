@@ -180,7 +180,7 @@ impl<'b> ArgEncoder<'b> {
         ArgEncoder { buf }
     }
 
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, tag: u8, bytes: &[u8]) {
         self.buf.push(tag);
         self.buf.extend_from_slice(bytes);
@@ -192,8 +192,9 @@ impl<'b> ArgEncoder<'b> {
         self.put(TAG_COUNT, &(n as u64).to_le_bytes());
     }
 
-    /// A raw value.
-    #[inline]
+    /// A raw value. Inlined so that the match folds away: at each call
+    /// site the variant is known once `native_value` is inlined.
+    #[inline(always)]
     pub fn native(&mut self, v: NativeValue<'_>) {
         match v {
             NativeValue::I8(x) => self.put(1, &x.to_le_bytes()),

@@ -98,6 +98,7 @@ pub fn submit(
         });
 }
 
+#[inline]
 fn fields(enc: &mut Encoder<'_>, kvs: &[(kv::Key<'_>, kv::Value<'_>)]) {
     if !kvs.is_empty() {
         crate::facade::encode_fields(enc, &kvs);
