@@ -617,7 +617,8 @@ fn a_native_record_carries_its_site_id_and_resolves_to_an_event() {
 
     // An event is not a native record, and a message too short for the id
     // is a decode error.
-    let event = RecordView::parse(&encode_pending(&meta(), |enc| enc.message_bytes(b"x"))).unwrap();
+    let event = encode_pending(&meta(), |enc| enc.message_bytes(b"x"));
+    let event = RecordView::parse(&event).unwrap();
     assert_eq!(event.native_parts(), Err(DecodeError));
     let short = encode_pending(&native, |enc| enc.message_bytes(b"ab"));
     assert_eq!(
