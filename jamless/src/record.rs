@@ -398,6 +398,7 @@ impl<'b> Encoder<'b> {
     /// The buffer the message is written into, for a producer that encodes
     /// its message section itself (the native macros' call-site id and
     /// arguments). Must come before any field or span.
+    #[cfg_attr(not(feature = "log"), allow(dead_code))] // The caller side needs `log`.
     #[inline]
     pub(crate) fn message_buf(&mut self) -> &mut Vec<u8> {
         debug_assert!(self.msg_len.is_none(), "message after fields");

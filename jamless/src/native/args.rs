@@ -176,6 +176,7 @@ pub struct ArgEncoder<'b> {
 }
 
 impl<'b> ArgEncoder<'b> {
+    #[cfg_attr(not(feature = "log"), allow(dead_code))] // The caller side needs `log`.
     pub(crate) fn new(buf: &'b mut Vec<u8>) -> ArgEncoder<'b> {
         ArgEncoder { buf }
     }

@@ -32,6 +32,7 @@ pub struct CallSite {
     format: &'static str,
     render: RenderFn,
     /// 0 until registered; then the index in the registry plus one.
+    #[cfg_attr(not(feature = "log"), allow(dead_code))] // The caller side needs `log`.
     id: AtomicU32,
 }
 
@@ -102,6 +103,7 @@ impl CallSite {
     }
 
     /// The site's id, registering it on first use.
+    #[cfg_attr(not(feature = "log"), allow(dead_code))] // The caller side needs `log`.
     #[inline]
     pub(crate) fn id(&'static self) -> u32 {
         // Acquire pairs with the Release in `register`: a thread that sees
@@ -113,6 +115,7 @@ impl CallSite {
         }
     }
 
+    #[cfg_attr(not(feature = "log"), allow(dead_code))] // The caller side needs `log`.
     #[cold]
     #[inline(never)]
     fn register(&'static self) -> u32 {
