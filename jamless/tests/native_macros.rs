@@ -208,6 +208,28 @@ fn every_argument_type_and_spec_renders_as_format_does() {
     assert_eq!(read_lines(&path), expected);
 }
 
+/// In a generic function the argument's type is not known to opt in, so
+/// it is formatted on the caller; the line is the same.
+fn generic<T: fmt::Display + fmt::Debug>(l: &LogAdapter, t: T) {
+    jamless::info!(logger: l, "generic {t} {t:?} {:>4}", t);
+}
+
+#[test]
+fn generic_arguments_and_closures_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let (logger, _guard, l) = logger(&path, "{message}", "trace");
+    generic(&l, 7u8);
+    generic(&l, "s");
+    let log_in_closure = |n: i64| jamless::warn!(logger: &l, "closure {n:+}");
+    log_in_closure(3);
+    settle(&logger);
+    assert_eq!(
+        read_lines(&path),
+        vec!["generic 7 7    7", "generic s \"s\"    s", "closure +3"]
+    );
+}
+
 #[test]
 fn metadata_target_and_key_values_render_as_the_facade_does() {
     let dir = tempfile::tempdir().unwrap();
