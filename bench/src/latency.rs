@@ -27,6 +27,20 @@ pub enum Dest {
     /// A rotating file sink in a fresh temporary directory: a new file every
     /// second, closed files gzip-compressed by the housekeeper (1 s grace).
     Rotating,
+    /// Three pipelines: the file, `/dev/null` (standing in for a stdout
+    /// that a container runtime drains at once) and a second file.
+    ThreePipelines,
+    /// Two pipelines: the file, and a FIFO whose reader never reads (a
+    /// stopped collector); the FIFO's pipeline is not essential.
+    PipelineStalled,
+}
+
+impl Dest {
+    /// Whether part of the destination never drains (flushes cannot
+    /// complete; the run ends by releasing the FIFO).
+    pub fn stalls(self) -> bool {
+        matches!(self, Dest::StalledFifo | Dest::PipelineStalled)
+    }
 }
 
 /// What one latency run does.
@@ -172,7 +186,33 @@ pub fn scratch_root() -> PathBuf {
 /// `WARN` above 80% full), a filter of `info`, and `cfg.capacity`.
 fn build_logger(cfg: &LatencyConfig, path: PathBuf) -> Result<(Logger, jamless::Guard), String> {
     let mut b = Builder::new().name("bench");
-    b = if cfg.dest == Dest::Rotating {
+    b = if cfg.dest == Dest::PipelineStalled {
+        // `path` is the FIFO; the file sits beside it.
+        let file = path.with_file_name("bench.log");
+        b.pipeline(jamless::Pipeline::new(
+            "file",
+            jamless::FileSinkBuilder::new(file).build(),
+        ))
+        .pipeline(
+            jamless::Pipeline::new("stalled", jamless::FileSinkBuilder::new(&path).build())
+                .fallback(None)
+                .essential(false),
+        )
+    } else if cfg.dest == Dest::ThreePipelines {
+        let second = path.with_file_name("second.log");
+        b.pipeline(jamless::Pipeline::new(
+            "file",
+            jamless::FileSinkBuilder::new(&path).build(),
+        ))
+        .pipeline(jamless::Pipeline::new(
+            "devnull",
+            jamless::FileSinkBuilder::new("/dev/null").build(),
+        ))
+        .pipeline(jamless::Pipeline::new(
+            "second",
+            jamless::FileSinkBuilder::new(second).build(),
+        ))
+    } else if cfg.dest == Dest::Rotating {
         let dir = path.parent().map(PathBuf::from).unwrap_or_default();
         let sink = jamless::RotatingFileSink::builder(jamless::Naming::new(dir, "bench"))
             .rotation(
@@ -194,7 +234,7 @@ fn build_logger(cfg: &LatencyConfig, path: PathBuf) -> Result<(Logger, jamless::
         .filter("info")
         .capacity_bytes(cfg.capacity)
         .overflow(Overflow::drop_newest());
-    if cfg.dest == Dest::StalledFifo {
+    if cfg.dest.stalls() {
         // Nothing to fall back to, and declare the stall early so the run
         // sees the state change while it logs.
         b = b
@@ -220,8 +260,8 @@ pub fn run(cfg: &LatencyConfig) -> Result<Run, String> {
     let mut fifo = None;
     let built = if cfg.api.uses_jamless() {
         let path = match cfg.dest {
-            Dest::File | Dest::Rotating => dir.path().join("bench.log"),
-            Dest::StalledFifo => {
+            Dest::File | Dest::Rotating | Dest::ThreePipelines => dir.path().join("bench.log"),
+            Dest::StalledFifo | Dest::PipelineStalled => {
                 let f = StalledFifo::create(dir.path(), "stalled.log")
                     .map_err(|e| format!("mkfifo: {e}"))?;
                 let p = f.path().to_path_buf();
@@ -264,7 +304,7 @@ pub fn run(cfg: &LatencyConfig) -> Result<Run, String> {
         let before = logger.as_ref().map(|l| {
             // Start from an empty queue so the warm-up does not count (a
             // stalled sink never empties it: do not wait for that).
-            if cfg.dest != Dest::StalledFifo {
+            if !cfg.dest.stalls() {
                 l.flush(Duration::from_secs(60));
             }
             l.health()
@@ -405,7 +445,7 @@ fn timed_loop(
     mut f: impl FnMut(u64),
 ) -> Measured {
     let warmup = match logger {
-        Some(_) if cfg.warm_ring && cfg.dest != Dest::StalledFifo => {
+        Some(_) if cfg.warm_ring && !cfg.dest.stalls() => {
             // Records are well over 100 bytes, so this passes the whole
             // ring at least once.
             cfg.warmup

@@ -221,8 +221,8 @@ pub struct Report {
     pub clock: Option<ClockResult>,
     /// Latency scenarios, in the order run.
     pub latency: Vec<LatencyResult>,
-    /// The throughput scenario, if run.
-    pub throughput: Option<ThroughputResult>,
+    /// The throughput scenarios run.
+    pub throughput: Vec<ThroughputResult>,
 }
 
 fn cell(r: &LatencyResult, i: usize) -> String {
@@ -449,7 +449,7 @@ impl Report {
                     r.name,
                     ns(worst),
                     ns(STALL_MAX_TARGET_NS),
-                    if r.config.dest != crate::latency::Dest::StalledFifo {
+                    if !r.config.dest.stalls() {
                         "n/a (control)"
                     } else if worst <= STALL_MAX_TARGET_NS {
                         "met"
@@ -469,10 +469,15 @@ impl Report {
             }
             o.push('\n');
         }
-        if let Some(t) = &self.throughput {
+        for t in &self.throughput {
             let _ = writeln!(
                 o,
-                "### Throughput (1 thread, `log` facade, file on disk, {} MiB queue, `block_for({:?})`, no shedding)\n",
+                "### Throughput (1 thread, `log` facade, {}, {} MiB queue, `block_for({:?})`, no shedding)\n",
+                if t.config.pipelines == 1 {
+                    "file on disk".to_string()
+                } else {
+                    format!("{} pipelines, a file each (lines counted in the first)", t.config.pipelines)
+                },
                 t.config.capacity >> 20,
                 t.config.block_for
             );

@@ -81,8 +81,8 @@ pub enum Kind {
     /// The `stalled-paced` loop (paced, slow calls attributed) calling a
     /// `log::Log` that does nothing: the machine's own slow calls.
     Control,
-    /// Sustained throughput into a file.
-    Throughput,
+    /// Sustained throughput into a file, through this many pipelines.
+    Throughput(usize),
 }
 
 /// A named scenario.
@@ -138,6 +138,9 @@ pub const SCENARIOS: &[Scenario] = &[
     lat("tracing-2t", "the same tracing event, 2 threads back to back", Api::Tracing, 2, false, Dest::File),
     lat("tracing-2t-paced", "the same tracing event, 2 threads, each one call per pace", Api::Tracing, 2, true, Dest::File),
     lat("log-1t-paced-rotating", "as `log-1t-paced`, but into a rotating file sink: a new file every second, closed files gzip-compressed on the housekeeper thread (compare with `log-1t-paced`)", Api::Log, 1, true, Dest::Rotating),
+    lat("log-1t-3pipelines", "as `log-1t`, but the logger has three pipelines (the file, `/dev/null`, a second file): the dispatcher copies each record into three backlogs (compare with `log-1t`)", Api::Log, 1, false, Dest::ThreePipelines),
+    lat("log-1t-paced-3pipelines", "as `log-1t-paced` with the three pipelines (compare with `log-1t-paced`)", Api::Log, 1, true, Dest::ThreePipelines),
+    lat("log-1t-paced-pipeline-stalled", "as `log-1t-paced`, with a second pipeline writing to a FIFO whose reader never reads (a stopped collector): that pipeline drops alone, the file keeps every record", Api::Log, 1, true, Dest::PipelineStalled),
     lat("stalled", "`log::info!` into jamless writing to a FIFO whose reader never reads (writer blocked in write(2)), 1 thread back to back", Api::Log, 1, false, Dest::StalledFifo),
     lat("stalled-paced", "the stalled FIFO, 1 thread, one call per pace (long enough for the watchdog to declare the stall mid-run)", Api::Log, 1, true, Dest::StalledFifo),
     Scenario {
@@ -148,7 +151,12 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "throughput",
         what: "1 thread logs N records through the `log` facade into a file; time until `flush` completes; lines counted in the file",
-        kind: Kind::Throughput,
+        kind: Kind::Throughput(1),
+    },
+    Scenario {
+        name: "throughput-2pipelines",
+        what: "as `throughput`, but the logger has two pipelines, each writing its own file (the producer waits while a backlog is over half full)",
+        kind: Kind::Throughput(2),
     },
 ];
 
@@ -171,11 +179,13 @@ pub fn latency_config(
         calls: plan.calls,
         warmup: plan.warmup,
         warm_ring: true,
-        attribute_slow: dest == Dest::StalledFifo,
+        attribute_slow: dest.stalls(),
         pace_ns: paced.then_some(plan.pace_ns),
         dest,
         capacity: match dest {
-            Dest::File | Dest::Rotating => plan.capacity,
+            Dest::File | Dest::Rotating | Dest::ThreePipelines | Dest::PipelineStalled => {
+                plan.capacity
+            }
             Dest::StalledFifo => plan.stalled_capacity,
         },
     }
@@ -198,7 +208,7 @@ pub fn run_all(
         load_avg: [load_avg(), String::new()],
         clock: None,
         latency: Vec::new(),
-        throughput: None,
+        throughput: Vec::new(),
     };
     for s in scenarios {
         match s.kind {
@@ -256,11 +266,12 @@ pub fn run_all(
                     .latency
                     .push(LatencyResult::new(s.name, s.what, cfg, runs));
             }
-            Kind::Throughput => {
+            Kind::Throughput(pipelines) => {
                 let cfg = ThroughputConfig {
                     records: plan.throughput_records,
                     capacity: plan.throughput_capacity,
                     block_for: Duration::from_secs(10),
+                    pipelines,
                 };
                 let mut runs = Vec::with_capacity(plan.runs);
                 for i in 0..plan.runs {
@@ -275,7 +286,9 @@ pub fn run_all(
                     ));
                     runs.push(r);
                 }
-                report.throughput = Some(ThroughputResult { config: cfg, runs });
+                report
+                    .throughput
+                    .push(ThroughputResult { config: cfg, runs });
             }
         }
     }

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jamless::{Builder, Overflow};
+use jamless::{Builder, FileSinkBuilder, Overflow, Pipeline};
 
 use crate::call;
 use crate::latency::scratch_root;
@@ -22,6 +22,11 @@ pub struct ThroughputConfig {
     /// How long a call may wait for room (`Overflow::block_for`), so that
     /// a full queue slows the producer down instead of dropping.
     pub block_for: Duration,
+    /// 1: one file. 2: two pipelines, each to a file of its own; the
+    /// producer then also waits while a pipeline's backlog is over half
+    /// full (a full backlog would drop for that pipeline, not slow the
+    /// caller), so the run measures what both sustain.
+    pub pipelines: usize,
 }
 
 /// What a throughput run measured.
@@ -33,8 +38,11 @@ pub struct ThroughputRun {
     pub accepted: u64,
     /// Dropped for any cause (should be 0).
     pub dropped: u64,
-    /// Lines the writer reports written.
+    /// Lines the pipelines report written (per pipeline: `written` divided
+    /// by the pipelines).
     pub written: u64,
+    /// Pipelines in the run.
+    pub pipelines: usize,
     /// Lines counted in the file.
     pub lines_in_file: u64,
     /// The file's size in bytes.
@@ -82,7 +90,7 @@ impl ThroughputRun {
         self.flush_complete
             && self.dropped == 0
             && self.accepted == self.records
-            && self.written == self.records
+            && self.written == self.records * self.pipelines as u64
             && self.lines_in_file == self.records
     }
 }
@@ -95,9 +103,18 @@ pub fn run(cfg: &ThroughputConfig) -> Result<ThroughputRun, String> {
         .tempdir_in(scratch_root())
         .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let path = dir.path().join("throughput.log");
-    let (logger, guard) = Builder::new()
-        .name("bench")
-        .file(&path)
+    let b = Builder::new().name("bench");
+    let b = match cfg.pipelines {
+        1 => b.file(&path),
+        2 => b
+            .pipeline(Pipeline::new("file", FileSinkBuilder::new(&path).build()))
+            .pipeline(Pipeline::new(
+                "second",
+                FileSinkBuilder::new(dir.path().join("second.log")).build(),
+            )),
+        n => return Err(format!("throughput with {n} pipelines is not a scenario")),
+    };
+    let (logger, guard) = b
         .filter("info")
         .capacity_bytes(cfg.capacity)
         .overflow(Overflow::block_for(cfg.block_for))
@@ -111,7 +128,13 @@ pub fn run(cfg: &ThroughputConfig) -> Result<ThroughputRun, String> {
     );
     let before = logger.health();
     switch::set_target(Target::Jamless(adapter));
-    let writer_name = "bench-writer";
+    // With one pipeline its thread reads the ring itself; with two, the
+    // first pipeline's thread is the one rendering this file.
+    let writer_name = if cfg.pipelines == 1 {
+        "bench-writer"
+    } else {
+        "bench-file"
+    };
     // The writer names itself when it first runs: give it a moment.
     let mut writer0 = thread_cpu_ns(writer_name);
     let wait_from = Instant::now();
@@ -124,6 +147,16 @@ pub fn run(cfg: &ThroughputConfig) -> Result<ThroughputRun, String> {
     for i in 0..cfg.records {
         // Ids of the same width keep every line the same length.
         call::log_facade(1_000_000_000 + i);
+        if cfg.pipelines > 1 && i % 4096 == 0 {
+            while logger
+                .health()
+                .pipelines
+                .iter()
+                .any(|p| p.backlog_used_bytes * 2 > p.backlog_capacity_bytes)
+            {
+                std::thread::yield_now();
+            }
+        }
     }
     let submit = t0.elapsed();
     let report = logger.flush(Duration::from_secs(120));
@@ -139,6 +172,7 @@ pub fn run(cfg: &ThroughputConfig) -> Result<ThroughputRun, String> {
         accepted: after.accepted - before.accepted,
         dropped: after.dropped() - before.dropped(),
         written: after.written - before.written,
+        pipelines: cfg.pipelines,
         lines_in_file: lines,
         file_bytes: bytes,
         submit_secs: submit.as_secs_f64(),

@@ -114,17 +114,33 @@ fn warm_ring_warm_up_is_not_counted() {
 
 #[test]
 fn throughput_run_writes_every_line() {
-    let r = run_throughput(&ThroughputConfig {
-        records: 20_000,
-        capacity: 1 << 20,
-        block_for: Duration::from_secs(10),
-    })
-    .unwrap();
-    assert!(r.verified(), "{r:?}");
-    assert!(
-        r.lines_per_sec() > 0.0 && r.avg_line_bytes() > 20.0,
-        "{r:?}"
-    );
+    for pipelines in [1, 2] {
+        let r = run_throughput(&ThroughputConfig {
+            records: 20_000,
+            capacity: 1 << 20,
+            block_for: Duration::from_secs(10),
+            pipelines,
+        })
+        .unwrap();
+        assert!(r.verified(), "{r:?}");
+        assert!(
+            r.lines_per_sec() > 0.0 && r.avg_line_bytes() > 20.0,
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn pipeline_scenarios_run_and_account() {
+    for dest in [Dest::ThreePipelines, Dest::PipelineStalled] {
+        let mut cfg = config(Api::Log, 1, dest);
+        cfg.calls = 2_000;
+        cfg.pace_ns = Some(2_000);
+        let run = run_latency(&cfg).unwrap();
+        let c = run.counts.expect("a jamless scenario has counts");
+        assert_eq!(c.offered, 2_000, "{dest:?}: {c:?}");
+        assert_eq!(c.accepted + c.rejected, c.offered, "{dest:?}: {c:?}");
+    }
 }
 
 #[test]

@@ -1,23 +1,27 @@
 //! Configuration: [`Builder`] validates everything and starts the threads.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::Common;
+use crate::control::{Control, Signal};
 use crate::counters::Counters;
 use crate::error::Error;
 use crate::guard::Guard;
 use crate::health::Status;
-use crate::logger::{Logger, Shared, Signal};
+use crate::logger::{Core, Logger};
+use crate::pipeline::{
+    default_fallback, Directives, Pipeline, PipelineConfig, PipelineParts, PipelineShared, Routes,
+};
 use crate::policy::{Overflow, OverflowKind, Shedding, MAX_BLOCK};
 use crate::queue::ByteQueue;
 use crate::render::{Format, Renderer};
 use crate::report::{stderr_handler, ErrorHandler};
 use crate::retry::RetryPolicy;
-use crate::sink::{FileSinkBuilder, Sink, StderrSink};
-use crate::supervisor::{spawn_watchdog, spawn_writer, WatchConfig};
-use crate::writer::{WriterConfig, WriterParts};
+use crate::sink::{FileSinkBuilder, Sink};
+use crate::supervisor::{spawn_watchdog, WatchConfig, Worker};
 
 /// Smallest accepted queue capacity.
 pub const MIN_CAPACITY: usize = 64 * 1024;
@@ -40,7 +44,12 @@ enum SinkChoice {
 pub struct Builder {
     name: String,
     sink: SinkChoice,
+    /// `file` or `sink` was called (the one-pipeline shorthand).
+    sink_set: bool,
+    pipelines: Vec<Pipeline>,
     fallback: Option<Box<dyn Sink>>,
+    /// `fallback` was given by the user (one sink: for one pipeline only).
+    fallback_custom: bool,
     format: Format,
     capacity: usize,
     max_record: usize,
@@ -85,7 +94,10 @@ impl Builder {
         Builder {
             name: "jamless".to_string(),
             sink: SinkChoice::File(PathBuf::from("logs/app.log")),
-            fallback: Some(Box::new(StderrSink::new())),
+            sink_set: false,
+            pipelines: Vec::new(),
+            fallback: default_fallback(),
+            fallback_custom: false,
             format: Format::text(),
             capacity: 8 << 20,
             max_record: 64 << 10,
@@ -115,20 +127,42 @@ impl Builder {
     /// Writes to a file (created `0640`, parent directories created, always
     /// appended, reopened when moved or deleted). For more control build a
     /// [`crate::FileSink`] and pass it to [`Builder::sink`].
+    ///
+    /// This and [`Builder::sink`] make a logger of one pipeline, named
+    /// `main`; use [`Builder::pipeline`] for several (not both).
     pub fn file(mut self, path: impl Into<PathBuf>) -> Builder {
         self.sink = SinkChoice::File(path.into());
+        self.sink_set = true;
         self
     }
 
-    /// Writes to any [`Sink`].
+    /// Writes to any [`Sink`] (the one-pipeline shorthand, see
+    /// [`Builder::file`]).
     pub fn sink(mut self, sink: impl Sink) -> Builder {
         self.sink = SinkChoice::Custom(Box::new(sink));
+        self.sink_set = true;
         self
     }
 
-    /// Where records go while the primary sink fails (default: standard
-    /// error). `None` drops them instead, counted as I/O failures.
+    /// Adds a pipeline: a destination with its own sink, format, filter,
+    /// backlog and retry policy (see [`Pipeline`]). With several pipelines
+    /// a dispatcher thread hands each record to every pipeline that takes
+    /// it, and each pipeline writes on its own thread, so a slow or broken
+    /// destination delays and drops only its own records.
+    pub fn pipeline(mut self, pipeline: Pipeline) -> Builder {
+        self.pipelines.push(pipeline);
+        self
+    }
+
+    /// Where records go while a sink fails (default: standard error), for
+    /// every pipeline that does not set its own. `None` drops them instead,
+    /// counted as I/O failures.
+    ///
+    /// A fallback sink given here can serve one pipeline only; with several
+    /// pipelines give each its own with [`Pipeline::fallback`] (the default
+    /// standard error serves all).
     pub fn fallback(mut self, fallback: Option<Box<dyn Sink>>) -> Builder {
+        self.fallback_custom = fallback.is_some();
         self.fallback = fallback;
         self
     }
@@ -148,14 +182,16 @@ impl Builder {
         self
     }
 
-    /// Text or JSON lines (default: text with the default pattern).
+    /// Text or JSON lines (default: text with the default pattern), for
+    /// every pipeline that does not set its own.
     pub fn format(mut self, format: Format) -> Builder {
         self.format = format;
         self
     }
 
-    /// The queue's memory cap in bytes (default 8 MiB, at least 64 KiB;
-    /// rounded up to a power of two).
+    /// The queue's memory cap in bytes (default 8 MiB, at least 64 KiB, at
+    /// most 1 GiB; rounded up to a power of two). [`Builder::build`] refuses
+    /// a capacity outside these bounds with a configuration error.
     pub fn capacity_bytes(mut self, bytes: usize) -> Builder {
         self.capacity = bytes;
         self
@@ -242,9 +278,15 @@ impl Builder {
     }
 
     fn validate(&self) -> Result<(), Error> {
-        if self.capacity < MIN_CAPACITY || self.capacity > (1 << 32) {
+        // The queue rounds the capacity up to a power of two and cannot
+        // hold a ring larger than its maximum: refuse what it cannot honour
+        // rather than build a smaller queue than asked for.
+        let max = crate::queue::MAX_CAPACITY;
+        if self.capacity < MIN_CAPACITY || self.capacity > max {
             return Err(Error::config(format!(
-                "capacity_bytes must be between {MIN_CAPACITY} and 4 GiB, got {}",
+                "capacity_bytes must be between {MIN_CAPACITY} (64 KiB) and {max} ({} GiB, \
+                 the largest queue), got {}",
+                max >> 30,
                 self.capacity
             )));
         }
@@ -263,6 +305,28 @@ impl Builder {
                 )));
             }
         }
+        if self.sink_set && !self.pipelines.is_empty() {
+            return Err(Error::config(
+                "Builder::file or Builder::sink together with Builder::pipeline: \
+                 give every destination as a Pipeline",
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for p in &self.pipelines {
+            p.check_name()?;
+            if !names.insert(p.name.as_str()) {
+                return Err(Error::config(format!(
+                    "two pipelines are named {:?}",
+                    p.name
+                )));
+            }
+            if p.backlog < MIN_CAPACITY || p.backlog > (1 << 30) {
+                return Err(Error::config(format!(
+                    "pipeline {:?}: backlog_bytes must be between {MIN_CAPACITY} and 1 GiB, got {}",
+                    p.name, p.backlog
+                )));
+            }
+        }
         if self.max_record < 1024 {
             return Err(Error::config("max_record_bytes must be at least 1024"));
         }
@@ -278,81 +342,160 @@ impl Builder {
         Ok(())
     }
 
-    /// Validates the configuration and starts the writer and watchdog
-    /// threads. Does no file I/O: the file is opened by the writer.
-    pub fn build(self) -> Result<(Logger, Guard), Error> {
+    /// Validates the configuration and starts the worker threads (one per
+    /// pipeline, a dispatcher when there are several) and the watchdog.
+    /// Does no file I/O: files are opened by the pipelines' threads.
+    pub fn build(mut self) -> Result<(Logger, Guard), Error> {
         self.validate()?;
         // Calibrate the timestamp counter now, not on the first log call.
         crate::clock::global();
+        let fork_generation = crate::fork::register()
+            .map_err(|e| Error::io("cannot register the fork handler", e))?;
         let filter = self.filter_spec();
-        let renderer = Renderer::new(&self.format)?;
+        if self.pipelines.is_empty() {
+            let sink: Box<dyn Sink> =
+                match std::mem::replace(&mut self.sink, SinkChoice::File(PathBuf::new())) {
+                    SinkChoice::File(p) => Box::new(FileSinkBuilder::new(p).build()),
+                    SinkChoice::Custom(s) => s,
+                };
+            self.pipelines.push(Pipeline {
+                name: "main".to_string(),
+                sink,
+                format: None,
+                filter: None,
+                backlog: MIN_CAPACITY,
+                fallback: None,
+                fallback_after: None,
+                backoff: None,
+                essential: true,
+            });
+        }
         let queue = ByteQueue::new(self.capacity);
         let capacity = queue.capacity();
-        let sink: Box<dyn Sink> = match self.sink {
-            SinkChoice::File(p) => Box::new(FileSinkBuilder::new(p).build()),
-            SinkChoice::Custom(s) => s,
-        };
-        let max_record = self.max_record.min(queue.max_payload());
+        let single = self.pipelines.len() == 1;
+        let status = Arc::new(Status::new());
+        let sources = self.pipelines.len() + 1;
+        let mut filters = Vec::new();
+        let mut max_record = self.max_record.min(queue.max_payload());
+        let mut shared = Vec::new();
+        for p in std::mem::take(&mut self.pipelines) {
+            let format = p.format.as_ref().unwrap_or(&self.format);
+            let renderer = Renderer::new(format)?;
+            let directives = match &p.filter {
+                Some(spec) => Directives::parse(spec)?,
+                None => Directives::all(),
+            };
+            filters.push(directives.clone());
+            let fallback = match p.fallback {
+                Some(f) => f,
+                None if self.fallback_custom => match self.fallback.take() {
+                    Some(f) => Some(f),
+                    None => {
+                        return Err(Error::config(
+                            "Builder::fallback can serve one pipeline only: \
+                             give each pipeline its own with Pipeline::fallback",
+                        ))
+                    }
+                },
+                None if self.fallback.is_some() => default_fallback(),
+                None => None,
+            };
+            let (initial_backoff, max_backoff) = p
+                .backoff
+                .unwrap_or((self.initial_backoff, self.max_backoff));
+            let config = PipelineConfig {
+                batch_bytes: self.batch_bytes,
+                idle_interval: self.idle_interval,
+                maintain_interval: self.maintain_interval,
+                notice_interval: self.notice_interval,
+                retry: RetryPolicy {
+                    initial_backoff,
+                    max_backoff,
+                    give_up_after: p.fallback_after.unwrap_or(self.fallback_after),
+                    has_fallback: fallback.is_some(),
+                },
+            };
+            let source = if single {
+                Arc::clone(&queue)
+            } else {
+                ByteQueue::new(p.backlog)
+            };
+            max_record = max_record.min(source.max_payload());
+            shared.push(Arc::new(PipelineShared {
+                sink_description: p.sink.describe(),
+                name: p.name,
+                essential: p.essential,
+                counters: Counters::new(),
+                status: if single {
+                    Arc::clone(&status)
+                } else {
+                    Arc::new(Status::new())
+                },
+                control: Control::new(),
+                wake_at: source.capacity() / 4,
+                source,
+                counts_on_read: single,
+                filter: directives,
+                config,
+                parts: Mutex::new(PipelineParts::new(renderer, p.sink, fallback, sources)),
+            }));
+        }
         let (shed_at, shed_keep) = match self.shedding {
             Some(s) => (((capacity as f64) * s.watermark) as usize, Some(s.keep)),
             None => (usize::MAX, None),
         };
-        let config = WriterConfig {
-            batch_bytes: self.batch_bytes,
-            idle_interval: self.idle_interval,
-            maintain_interval: self.maintain_interval,
-            notice_interval: self.notice_interval,
-            retry: RetryPolicy {
-                initial_backoff: self.initial_backoff,
-                max_backoff: self.max_backoff,
-                give_up_after: self.fallback_after,
-                has_fallback: self.fallback.is_some(),
-            },
-        };
-        let shared = Arc::new(Shared {
-            queue,
+        let common = Arc::new(Common {
+            name: self.name,
             counters: Counters::new(),
-            status: Status::new(),
+            status,
+            dispatched: AtomicU64::new(0),
+            handler: self.handler,
+            pipelines: shared,
+            ring: Arc::clone(&queue),
+            dispatch: Control::new(),
+            dispatch_idle: self.idle_interval,
+            space: Signal::new(),
+            epoch: Instant::now(),
+            fork_generation,
+        });
+        let core = Arc::new(Core {
+            common: Arc::clone(&common),
+            queue,
             overflow: self.overflow.0,
             shed_at,
             shed_keep,
             max_record,
             wake_at: capacity / 4,
-            writer_sleeping: AtomicBool::new(false),
-            writer_thread: Mutex::new(None),
-            space: Signal::new(),
-            progress: Signal::new(),
-            flush_requested: AtomicU64::new(0),
-            flush_done: AtomicU64::new(0),
-            reopen_requested: AtomicBool::new(false),
-            shutdown_requested: AtomicBool::new(false),
-            kill_requested: AtomicBool::new(false),
-            writer_exited: AtomicBool::new(false),
-            handler: self.handler,
-            config,
-            parts: Mutex::new(WriterParts::new(renderer, sink, self.fallback)),
-            epoch: Instant::now(),
-            name: self.name,
+            routes: Routes::new(filters),
             filter,
+            fork_generation,
         });
-        let writer =
-            spawn_writer(&shared).map_err(|e| Error::io("cannot start the writer thread", e))?;
+        let mut workers = Vec::new();
+        for w in Worker::all(&common) {
+            match w.spawn(&common) {
+                Ok(h) => workers.push((w, h)),
+                Err(e) => {
+                    crate::guard::shutdown(&core, self.shutdown_timeout);
+                    return Err(Error::io("cannot start a worker thread", e));
+                }
+            }
+        }
         let watch = WatchConfig {
             interval: self.watch_interval,
             stall_timeout: self.stall_timeout,
         };
-        let watchdog = match spawn_watchdog(&shared, writer, watch) {
+        let watchdog = match spawn_watchdog(&common, workers, watch) {
             Ok(w) => w,
             Err(e) => {
-                crate::guard::shutdown(&shared, self.shutdown_timeout);
+                crate::guard::shutdown(&core, self.shutdown_timeout);
                 return Err(Error::io("cannot start the watchdog thread", e));
             }
         };
         let logger = Logger {
-            shared: Arc::clone(&shared),
+            core: Arc::clone(&core),
         };
         let guard = Guard {
-            shared,
+            core,
             timeout: self.shutdown_timeout,
             watchdog: Some(watchdog),
         };

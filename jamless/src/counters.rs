@@ -40,11 +40,26 @@ pub enum DropCause {
     Panic,
     /// The record could not be decoded (a bug in jamless; reported).
     Internal,
+    /// The record had been written, then the file was truncated by another
+    /// program (logrotate's `copytruncate`, `: > file`) before its bytes
+    /// could have been copied: it may be lost.
+    FileTruncated,
+    /// The record had been written into a file that was then deleted, and
+    /// could not be written again into the recreated file.
+    FileUnlinked,
+    /// The record was logged in a child process after `fork()` through a
+    /// logger built in the parent, whose threads do not exist in the child
+    /// (build a new logger in the child).
+    Forked,
+    /// The record was accepted, but one pipeline's backlog was full (its
+    /// sink was slower than the records came); counted for that pipeline
+    /// only.
+    BacklogFull,
 }
 
 impl DropCause {
     /// All causes, in a stable order.
-    pub const ALL: [DropCause; 7] = [
+    pub const ALL: [DropCause; 11] = [
         DropCause::QueueFull,
         DropCause::Shed,
         DropCause::TimedOut,
@@ -52,6 +67,10 @@ impl DropCause {
         DropCause::IoFailure,
         DropCause::Panic,
         DropCause::Internal,
+        DropCause::FileTruncated,
+        DropCause::FileUnlinked,
+        DropCause::Forked,
+        DropCause::BacklogFull,
     ];
 
     /// The snake_case name used in notices, JSON and metrics.
@@ -64,6 +83,10 @@ impl DropCause {
             DropCause::IoFailure => "io_failure",
             DropCause::Panic => "panic",
             DropCause::Internal => "internal",
+            DropCause::FileTruncated => "file_truncated",
+            DropCause::FileUnlinked => "file_unlinked",
+            DropCause::Forked => "forked",
+            DropCause::BacklogFull => "backlog_full",
         }
     }
 
@@ -72,7 +95,11 @@ impl DropCause {
     pub fn is_rejection(self) -> bool {
         matches!(
             self,
-            DropCause::QueueFull | DropCause::Shed | DropCause::TimedOut | DropCause::Shutdown
+            DropCause::QueueFull
+                | DropCause::Shed
+                | DropCause::TimedOut
+                | DropCause::Shutdown
+                | DropCause::Forked
         )
     }
 
@@ -120,14 +147,17 @@ pub(crate) struct Counters {
     pub(crate) written_fallback: AtomicU64,
     /// Bytes handed to sinks, notices included.
     pub(crate) bytes_written: AtomicU64,
+    /// Records given to this pipeline (unused at the logger level, where
+    /// `accepted` counts them).
+    pub(crate) received: AtomicU64,
     /// Drop-notice lines the writer put into the log.
     pub(crate) notices: AtomicU64,
     /// Records whose message was cut to the maximum record size.
     pub(crate) truncated: AtomicU64,
     by_cause: [AtomicU64; DropCause::ALL.len()],
     by_level: [AtomicU64; 5],
-    /// Raw clock reading of the first drop not yet reported by a notice (0: none).
-    first_unreported_ns: AtomicU64,
+    /// Raw clock reading of the first drop ever counted here (0: none).
+    first_drop_ns: AtomicU64,
     /// Raw clock reading of the most recent drop.
     last_drop_ns: AtomicU64,
 }
@@ -139,11 +169,12 @@ impl Counters {
             written: CachePadded::new(AtomicU64::new(0)),
             written_fallback: AtomicU64::new(0),
             bytes_written: AtomicU64::new(0),
+            received: AtomicU64::new(0),
             notices: AtomicU64::new(0),
             truncated: AtomicU64::new(0),
             by_cause: std::array::from_fn(|_| AtomicU64::new(0)),
             by_level: std::array::from_fn(|_| AtomicU64::new(0)),
-            first_unreported_ns: AtomicU64::new(0),
+            first_drop_ns: AtomicU64::new(0),
             last_drop_ns: AtomicU64::new(0),
         }
     }
@@ -159,10 +190,10 @@ impl Counters {
         // later and only needs every increment to show up eventually.
         self.by_cause[cause.index()].fetch_add(n, Ordering::Relaxed);
         self.by_level[level.index()].fetch_add(n, Ordering::Relaxed);
-        // Only the first drop after a notice sets the start of the span; a
-        // plain load keeps later drops from writing the shared line.
-        if self.first_unreported_ns.load(Ordering::Relaxed) == 0 {
-            let _ = self.first_unreported_ns.compare_exchange(
+        // Only the first drop sets it; a plain load keeps later drops from
+        // writing the shared line.
+        if self.first_drop_ns.load(Ordering::Relaxed) == 0 {
+            let _ = self.first_drop_ns.compare_exchange(
                 0,
                 now_raw.max(1),
                 Ordering::Relaxed,
@@ -172,6 +203,19 @@ impl Counters {
         // The latest drop: approximately (a racing older reading may win),
         // which is all a notice's "between T1 and T2" needs.
         self.last_drop_ns.store(now_raw, Ordering::Relaxed);
+    }
+
+    /// Moves records that a sink had written, and then found lost, from
+    /// `written` to the drops of `cause`. The drops are counted first, so a
+    /// reader summing `written + dropped` never sees them missing.
+    pub(crate) fn written_then_lost(&self, cause: DropCause, by_level: &[u64; 5], now_raw: u64) {
+        let mut total = 0;
+        for (level, n) in Level::ALL.iter().zip(by_level) {
+            self.drop_records(cause, *level, *n, now_raw);
+            total += n;
+        }
+        // Release, as for the increments of `written`.
+        self.written.fetch_sub(total, Ordering::Release);
     }
 
     pub(crate) fn dropped(&self, cause: DropCause) -> u64 {
@@ -194,10 +238,13 @@ impl Counters {
             .sum()
     }
 
-    /// Takes the time span of unreported drops: (first, last), raw readings.
-    pub(crate) fn take_drop_span(&self) -> (u64, u64) {
-        let first = self.first_unreported_ns.swap(0, Ordering::Relaxed);
-        (first, self.last_drop_ns.load(Ordering::Relaxed))
+    /// Raw clock readings of the first drop ever and of the most recent
+    /// one (0 when there was none).
+    pub(crate) fn drop_span(&self) -> (u64, u64) {
+        (
+            self.first_drop_ns.load(Ordering::Relaxed),
+            self.last_drop_ns.load(Ordering::Relaxed),
+        )
     }
 
     /// Totals by cause and by level, for notices and snapshots.
@@ -219,6 +266,14 @@ pub(crate) struct DropTotals {
 impl DropTotals {
     pub(crate) fn total(&self) -> u64 {
         self.by_cause.iter().sum()
+    }
+
+    /// The sum of two totals.
+    pub(crate) fn plus(&self, other: &DropTotals) -> DropTotals {
+        DropTotals {
+            by_cause: std::array::from_fn(|i| self.by_cause[i] + other.by_cause[i]),
+            by_level: std::array::from_fn(|i| self.by_level[i] + other.by_level[i]),
+        }
     }
 
     /// The drops in `self` that are not in `earlier`.

@@ -3,10 +3,11 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::common::Common;
 use crate::level::Level;
-use crate::logger::{FlushReport, Logger, Shared};
+use crate::logger::{Core, FlushReport, Logger};
 
 /// Flushes and stops the logger when dropped, waiting at most the shutdown
 /// timeout (see [`crate::Builder::shutdown_timeout`]): process exit can
@@ -17,7 +18,7 @@ use crate::logger::{FlushReport, Logger, Shared};
 /// and shuts the logger down immediately; write `let (logger, _guard) = ...`.
 #[must_use = "dropping the guard shuts the logger down at once; bind it with `let _guard = ...`"]
 pub struct Guard {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) core: Arc<Core>,
     pub(crate) timeout: Duration,
     pub(crate) watchdog: Option<JoinHandle<()>>,
 }
@@ -40,13 +41,16 @@ impl Guard {
     }
 
     fn stop(&mut self) -> FlushReport {
-        let report = shutdown(&self.shared, self.timeout);
+        let report = shutdown(&self.core, self.timeout);
         if let Some(w) = self.watchdog.take() {
-            w.thread().unpark();
-            // The watchdog exits once the writer did; if the writer is stuck
-            // in a sink, leave both behind rather than hang the exit.
-            if self.shared.writer_exited.load(Ordering::Acquire) {
-                let _ = w.join();
+            // In a fork() child the watchdog does not exist: never join it.
+            if !forked(&self.core.common) {
+                w.thread().unpark();
+                // The watchdog exits once the workers did; if one is stuck
+                // in a sink, leave them behind rather than hang the exit.
+                if self.core.common.all_exited() {
+                    let _ = w.join();
+                }
             }
         }
         report
@@ -59,36 +63,64 @@ impl Drop for Guard {
     }
 }
 
-pub(crate) fn shutdown(shared: &Shared, timeout: Duration) -> FlushReport {
-    let deadline = Instant::now() + timeout;
-    if shared.status.shut_down.swap(true, Ordering::AcqRel) {
+fn forked(c: &Common) -> bool {
+    crate::fork::generation() != c.fork_generation
+}
+
+pub(crate) fn shutdown(core: &Core, timeout: Duration) -> FlushReport {
+    let c = &*core.common;
+    let deadline = crate::control::deadline_after(timeout);
+    if forked(c) {
+        // The workers live in the parent; this process's records were all
+        // counted as dropped (`forked`) at the call.
+        c.status.shut_down.store(true, Ordering::Release);
         return FlushReport {
-            complete: shared.writer_exited.load(Ordering::Acquire),
+            complete: true,
             unwritten: 0,
         };
     }
+    if c.status.shut_down.swap(true, Ordering::AcqRel) {
+        return FlushReport {
+            complete: c.all_exited(),
+            unwritten: c.outstanding(),
+        };
+    }
     // Callers waiting for room stop waiting now.
-    shared.space.notify();
-    let report = shared.flush(timeout);
-    shared.shutdown_requested.store(true, Ordering::SeqCst);
-    shared.wake_writer();
-    let exited = shared.progress.wait_until(deadline, || {
-        shared.wake_writer();
-        shared.writer_exited.load(Ordering::Acquire)
+    c.space.notify();
+    let report = core.flush(timeout);
+    // The dispatcher passes the shutdown on to the pipelines once the ring
+    // is empty; if it cannot (dead, stuck), tell them directly at the end.
+    let first = c.ring_reader();
+    first.shutdown_requested.store(true, Ordering::SeqCst);
+    first.wake();
+    let reader_done = first.progress.wait_until(deadline, || {
+        first.wake();
+        first.exited.load(Ordering::Acquire)
     });
+    let mut exited = reader_done;
+    for p in &c.pipelines {
+        p.control.shutdown_requested.store(true, Ordering::SeqCst);
+        p.control.wake();
+        exited &= p.control.progress.wait_until(deadline, || {
+            p.control.wake();
+            p.control.exited.load(Ordering::Acquire)
+        });
+    }
     if !report.complete || !exited {
-        shared.report(
+        c.report(
+            None,
             "shutdown",
             "incomplete",
             format!(
-                "{} records not written within the {:?} shutdown deadline (writer stalled or failing)",
-                report.unwritten, timeout
+                "{} records not written within the {:?} shutdown deadline (a pipeline stalled or failing)",
+                c.outstanding(),
+                timeout
             ),
         );
     }
     FlushReport {
         complete: report.complete && exited,
-        unwritten: report.unwritten,
+        unwritten: c.outstanding(),
     }
 }
 
@@ -97,12 +129,12 @@ impl Logger {
     /// flushes with `timeout`, then runs the previous hook. It holds only a
     /// weak reference: once the logger is gone it does nothing.
     pub fn install_panic_hook(&self, timeout: Duration) {
-        let weak: Weak<Shared> = Arc::downgrade(&self.shared);
+        let weak: Weak<Core> = Arc::downgrade(&self.core);
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !crate::writer::is_writer_thread() {
-                if let Some(shared) = weak.upgrade() {
-                    let logger = Logger { shared };
+            if !crate::control::is_worker_thread() {
+                if let Some(core) = weak.upgrade() {
+                    let logger = Logger { core };
                     logger.log(Level::Error, "panic", format_args!("{info}"));
                     logger.flush(timeout);
                 }

@@ -2,8 +2,11 @@
 //!
 //! A log call encodes its record, copies it into a bounded in-memory queue
 //! and returns; it never waits for I/O, and by default never waits at all.
-//! One writer thread per logger drains the queue in batches, renders text or
-//! JSON lines and writes each batch with one call. Whatever happens to the
+//! Behind the queue a logger has one or more [`Pipeline`]s (a file, stdout,
+//! a collector), each with its own filter, format, backlog, retry policy,
+//! counters and thread, which renders text or JSON lines and writes each
+//! batch with one call; a destination that blocks or fails delays and
+//! drops only its own records. Whatever happens to the
 //! disk, the file, the directory or the writer thread, every record is
 //! either written or counted as dropped with its cause, the losses are
 //! written into the log itself, and [`Logger::health`] tells at any time
@@ -12,14 +15,16 @@
 //! # The model
 //!
 //! ```text
-//!  caller threads                      writer thread            watchdog
-//!  log::info! / tracing / Logger::log / jamless::info!
-//!    -> encode record (thread buffer)
-//!    -> admit: shed? room? wait <= t?  -> drain batch
-//!    -> copy into the byte queue          render lines           restarts a dead
-//!       (or drop and count)               one write() per batch  writer, declares
-//!                                         retry / fallback /     a stuck one
-//!                                         drop and count         stalled
+//!  caller threads                      pipeline threads          watchdog
+//!  log::info! / tracing / Logger::log  (with several pipelines
+//!  jamless::info! (writer formats)
+//!    -> encode record (thread buffer)   a dispatcher copies each
+//!    -> admit: shed? room? wait <= t?   record into each one's
+//!    -> copy into the byte queue        bounded backlog)          restarts dead
+//!       (or drop and count)             render lines              workers, declares
+//!                                       one write() per batch     stuck ones
+//!                                       retry / fallback /        stalled
+//!                                       drop and count
 //! ```
 //!
 //! # Quick start
@@ -70,15 +75,21 @@
 
 mod builder;
 mod clock;
+mod common;
+mod control;
 mod counters;
+mod dispatch;
 mod error;
 mod facade;
+#[allow(unsafe_code)] // One `pthread_atfork` call; see the module's docs.
+mod fork;
 mod guard;
 mod health;
 mod level;
 mod local;
 mod logger;
 mod native;
+mod pipeline;
 mod policy;
 mod prometheus;
 #[allow(unsafe_code)] // The ring buffer; every block has a SAFETY comment.
@@ -90,7 +101,13 @@ mod retry;
 mod rotation;
 mod sink;
 mod supervisor;
-mod writer;
+
+/// Entry points for the fuzz targets in `fuzz/`: only with the cargo
+/// feature `fuzzing` (off by default); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
 
 pub use builder::{Builder, MIN_CAPACITY};
 pub use counters::DropCause;
@@ -100,17 +117,19 @@ pub use facade::LogAdapter;
 #[cfg(feature = "tracing")]
 pub use facade::{JamlessLayer, JamlessMakeWriter, JamlessWriter};
 pub use guard::Guard;
-pub use health::{Drops, HealthSnapshot, LastError, State};
+pub use health::{Drops, HealthSnapshot, LastError, PipelineHealth, State};
 pub use level::Level;
 pub use logger::{FlushReport, Logger};
 #[doc(hidden)]
 pub use native::__private;
 pub use native::{NativeArg, NativeValue};
+pub use pipeline::{Pipeline, DEFAULT_BACKLOG};
 pub use policy::{Outcome, Overflow, Shedding, MAX_BLOCK};
-pub use render::{Format, TimeZoneChoice};
+pub use render::{severity, Facility, Format, SyslogFormat, TimeZoneChoice, DEFAULT_SD_ID};
 pub use report::{stderr_handler, ErrorHandler};
 pub use rotation::{Compression, Naming, Retention, Rotation, RotationTz};
 pub use sink::{
-    Clock, FileSink, FileSinkBuilder, IoErrorClass, RotatingFileSink, RotatingFileSinkBuilder,
-    Sink, StderrSink,
+    Clock, FileSink, FileSinkBuilder, IoErrorClass, LineMeta, Lines, LostLines, RotatingFileSink,
+    RotatingFileSinkBuilder, Sink, StderrSink, StdoutSink, SyslogCounters, SyslogSink,
+    SyslogSinkBuilder, SyslogStats, TlsConfig, Transport, MIN_MESSAGE_BYTES,
 };

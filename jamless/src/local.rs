@@ -10,6 +10,13 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// Initial capacity of a thread's encode buffer.
 const SCRATCH_CAPACITY: usize = 512;
 
+/// A thread's encode buffer that grew beyond this (an oversized record: a
+/// message is encoded whole before it is cut to the maximum record size) is
+/// shrunk back to it once the record is in the queue, so one 100 MiB message
+/// does not leave its thread holding 100 MiB. The default maximum record
+/// size, so records of every size a default logger keeps stay allocation-free.
+const KEEP_CAPACITY: usize = 64 << 10;
+
 /// Who is calling: the thread's id (for the counter stripe and the record)
 /// and its name.
 #[derive(Debug, Clone, Copy)]
@@ -64,8 +71,75 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Vec<u8>, Caller<'_>) -> R) -> Op
                 id: local.id,
                 name: &local.name,
             };
-            Some(f(&mut local.scratch, caller))
+            let result = f(&mut local.scratch, caller);
+            if local.scratch.capacity() > KEEP_CAPACITY {
+                shrink(&mut local.scratch);
+            }
+            Some(result)
         })
         .ok()
         .flatten()
+}
+
+/// Gives back the memory of an oversized record (see [`KEEP_CAPACITY`]).
+#[cold]
+#[inline(never)]
+fn shrink(scratch: &mut Vec<u8>) {
+    scratch.clear();
+    scratch.shrink_to(KEEP_CAPACITY);
+}
+
+/// The capacity of this thread's encode buffer (0 before its first record).
+#[cfg(test)]
+pub(crate) fn scratch_capacity() -> usize {
+    LOCAL.with(|cell| cell.borrow().scratch.capacity())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Builder, Level, Outcome};
+    use std::time::Duration;
+
+    /// Logs one message of `len` bytes from a fresh thread through a real
+    /// logger; returns the thread's buffer capacity afterwards and the
+    /// logged line.
+    fn log_from_thread(len: usize) -> (usize, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let (logger, guard) = Builder::new().file(&path).build().unwrap();
+        let big = "x".repeat(len);
+        let capacity = std::thread::spawn(move || {
+            let outcome = logger.log(Level::Info, "big", format_args!("{big}"));
+            assert_eq!(outcome, Outcome::Accepted);
+            assert!(logger.flush(Duration::from_secs(30)).complete);
+            scratch_capacity()
+        })
+        .join()
+        .unwrap();
+        drop(guard);
+        let text = std::fs::read_to_string(&path).unwrap();
+        (capacity, text)
+    }
+
+    #[test]
+    fn buffer_shrinks_back_after_an_oversized_record() {
+        let (capacity, text) = log_from_thread(100 << 20);
+        assert!(
+            capacity <= KEEP_CAPACITY,
+            "a 100 MiB message left a {capacity}-byte buffer"
+        );
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.contains("[truncated from "), "{}", &text[..200]);
+    }
+
+    #[test]
+    fn buffer_of_working_size_is_kept() {
+        let (capacity, text) = log_from_thread(32 << 10);
+        assert!(
+            capacity >= 32 << 10,
+            "a 32 KiB record shrank the buffer to {capacity}"
+        );
+        assert!(!text.contains("[truncated from "));
+    }
 }

@@ -7,20 +7,19 @@
 //! and the queue is filling up) and allocates nothing in steady state.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::Thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::counters::{Counters, DropCause};
-use crate::health::{HealthSnapshot, LastError, Status};
+use crate::common::Common;
+use crate::counters::DropCause;
+use crate::health::HealthSnapshot;
 use crate::level::Level;
 use crate::local::{with_local, Caller};
+use crate::pipeline::Routes;
 use crate::policy::{Outcome, OverflowKind};
 use crate::queue::{ByteQueue, PushError};
 use crate::record::{Encoder, Head, Kind, Meta, Pending, Site};
-use crate::report::ErrorHandler;
-use crate::writer::{WriterConfig, WriterParts};
 
 /// Wall-clock nanoseconds since the Unix epoch.
 #[inline]
@@ -53,134 +52,41 @@ fn meta<'a>(
     }
 }
 
-/// A mutex-and-condvar pair for the rare waits: callers waiting for room,
-/// and flushes waiting for the writer. The writer takes the mutex only to
-/// notify, never while it does I/O.
-pub(crate) struct Signal {
-    lock: Mutex<()>,
-    cond: Condvar,
-    pub(crate) waiters: AtomicU64,
-}
-
-impl Signal {
-    pub(crate) fn new() -> Signal {
-        Signal {
-            lock: Mutex::new(()),
-            cond: Condvar::new(),
-            waiters: AtomicU64::new(0),
-        }
-    }
-
-    /// Wakes all waiters, if there are any.
-    pub(crate) fn notify(&self) {
-        // SeqCst pairs with the waiter's increment before its re-check, so
-        // either the waiter sees the new state or we see the waiter.
-        if self.waiters.load(Ordering::SeqCst) > 0 {
-            let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-            self.cond.notify_all();
-        }
-    }
-
-    /// Waits until `done()` or the deadline; returns `done()`'s last value.
-    pub(crate) fn wait_until(&self, deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let result = loop {
-            if done() {
-                break true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                break false;
-            }
-            // Wake at least every millisecond to re-check state that changes
-            // without a notification (a writer declared dead or stalled).
-            let slice = (deadline - now).min(Duration::from_millis(1));
-            guard = match self.cond.wait_timeout(guard, slice) {
-                Ok((g, _)) => g,
-                Err(p) => p.into_inner().0,
-            };
-        };
-        drop(guard);
-        self.waiters.fetch_sub(1, Ordering::SeqCst);
-        result
-    }
-}
-
-/// Everything the callers, the writer and the watchdog share.
-pub(crate) struct Shared {
+/// The caller side of a logger: admission into the ring (the policy and
+/// the producer side of the queue) and the routes callers check before
+/// they encode. Everything the worker threads share is in [`Common`].
+pub(crate) struct Core {
+    pub(crate) common: Arc<Common>,
     pub(crate) queue: Arc<ByteQueue>,
-    pub(crate) counters: Counters,
-    pub(crate) status: Status,
     pub(crate) overflow: OverflowKind,
     /// Records less severe than `shed_keep` may fill the queue only up to
     /// this many bytes; beyond it they are shed.
     pub(crate) shed_at: usize,
     pub(crate) shed_keep: Option<Level>,
     pub(crate) max_record: usize,
-    /// Queue fill at which a caller wakes a sleeping writer early.
+    /// Queue fill at which a caller wakes a sleeping ring reader early.
     pub(crate) wake_at: usize,
-    pub(crate) writer_sleeping: AtomicBool,
-    pub(crate) writer_thread: Mutex<Option<Thread>>,
-    /// Callers waiting for room.
-    pub(crate) space: Signal,
-    /// Flushes waiting for the writer.
-    pub(crate) progress: Signal,
-    pub(crate) flush_requested: AtomicU64,
-    pub(crate) flush_done: AtomicU64,
-    pub(crate) reopen_requested: AtomicBool,
-    pub(crate) shutdown_requested: AtomicBool,
-    pub(crate) kill_requested: AtomicBool,
-    pub(crate) writer_exited: AtomicBool,
-    pub(crate) handler: ErrorHandler,
-    pub(crate) config: WriterConfig,
-    /// The writer's state; locked by the one running writer thread for its
-    /// lifetime, so a restarted writer continues with the same sink.
-    pub(crate) parts: Mutex<WriterParts>,
-    pub(crate) epoch: Instant,
-    pub(crate) name: String,
+    /// The union of the pipelines' filters.
+    pub(crate) routes: Routes,
     /// The filter directives (`RUST_LOG` syntax) for the facade adapters.
     pub(crate) filter: String,
+    /// The process's fork generation when the logger was built: a child
+    /// process has no worker threads, so its records are counted as
+    /// dropped instead of being queued for nobody.
+    pub(crate) fork_generation: u64,
 }
 
-impl Shared {
-    /// Monotonic nanoseconds since the logger started.
-    pub(crate) fn mono_ns(&self) -> u64 {
-        self.epoch.elapsed().as_nanos() as u64
-    }
-
-    /// Wakes the writer if it sleeps.
-    pub(crate) fn wake_writer(&self) {
-        // SeqCst pairs with the writer's store of `true` before its last
-        // check of the queue and requests: one of the two sees the other.
-        if self.writer_sleeping.swap(false, Ordering::SeqCst) {
-            let t = self.writer_thread.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(t) = t.as_ref() {
-                t.unpark();
-            }
-        }
-    }
-
-    /// Reports an internal error: health, then the handler.
-    pub(crate) fn report(&self, operation: &str, class: &str, message: String) {
-        let e = LastError {
-            at_unix_ms: crate::health::unix_ms(SystemTime::now()),
-            operation: operation.to_string(),
-            class: class.to_string(),
-            message,
-        };
-        self.status.set_last_error(e.clone());
-        // A panicking handler must not take the writer down with it.
-        let h = &self.handler;
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(&e))).is_err() {
-            self.status.panics.fetch_add(1, Ordering::Relaxed);
-        }
+impl Core {
+    /// Wakes the thread that reads the ring, if it sleeps.
+    pub(crate) fn wake_reader(&self) {
+        self.common.ring_reader().wake();
     }
 
     #[cold]
     #[inline(never)]
     fn reject(&self, cause: DropCause, level: Level) -> Outcome {
-        self.counters
+        self.common
+            .counters
             .drop_records(cause, level, 1, crate::clock::raw());
         Outcome::Dropped(cause)
     }
@@ -196,9 +102,15 @@ impl Shared {
         site: Site<'_>,
         encode: impl FnOnce(&mut Encoder<'_>),
     ) -> Outcome {
-        // Acquire: see the shutdown before any later state of the writer.
-        if self.status.shut_down.load(Ordering::Acquire) {
+        if !self.routes.wanted(level, site.target) {
+            return Outcome::Filtered;
+        }
+        // Acquire: see the shutdown before any later state of the workers.
+        if self.common.status.shut_down.load(Ordering::Acquire) {
             return self.reject(DropCause::Shutdown, level);
+        }
+        if crate::fork::generation() != self.fork_generation {
+            return self.reject(DropCause::Forked, level);
         }
         // Skip the encoding of a record that the claim would shed anyway
         // (the claim stays the real decision).
@@ -226,7 +138,7 @@ impl Shared {
         }
     }
 
-    /// [`Shared::submit`] when the thread's state is unavailable: re-entered
+    /// [`Core::submit`] when the thread's state is unavailable: re-entered
     /// from inside an encode, or thread-local storage is gone. Uses a
     /// temporary buffer (allocates; rare).
     #[cold]
@@ -253,7 +165,10 @@ impl Shared {
     #[inline]
     fn admit(&self, level: Level, mut rec: Pending<'_, '_>, tid: u64) -> Outcome {
         if rec.truncate(self.max_record) {
-            self.counters.truncated.fetch_add(1, Ordering::Relaxed);
+            self.common
+                .counters
+                .truncated
+                .fetch_add(1, Ordering::Relaxed);
         }
         // Records below the protected level may only fill the queue up to
         // the shedding watermark: the claim itself checks it, so shedding
@@ -265,13 +180,12 @@ impl Shared {
             .try_push_within(rec.len(), limit, |dst| rec.write(dst))
         {
             Ok(()) => {
-                self.counters.accepted.incr(tid);
+                self.common.counters.accepted.incr(tid);
                 // Relaxed: a hint; a missed wake-up costs at most one idle
                 // interval, never a record.
-                if self.writer_sleeping.load(Ordering::Relaxed)
-                    && self.queue.used_bytes() >= self.wake_at
-                {
-                    self.wake_writer();
+                let reader = self.common.ring_reader();
+                if reader.is_sleeping() && self.queue.used_bytes() >= self.wake_at {
+                    reader.wake();
                 }
                 Outcome::Accepted
             }
@@ -312,31 +226,32 @@ impl Shared {
         tid: u64,
         timeout: Duration,
     ) -> Outcome {
-        // The writer itself must never wait for room it alone can make.
-        if crate::writer::is_writer_thread() {
+        // A worker must never wait for room that only workers can make.
+        if crate::control::is_worker_thread() {
             return self.reject(DropCause::QueueFull, level);
         }
-        let deadline = Instant::now() + timeout;
-        self.status.waiting_callers.fetch_add(1, Ordering::Relaxed);
+        let status = &self.common.status;
+        let deadline = crate::control::deadline_after(timeout);
+        status.waiting_callers.fetch_add(1, Ordering::Relaxed);
         let mut pushed = false;
         let mut unusable = false;
-        self.space.wait_until(deadline, || {
-            if !self.status.writer_usable() {
+        self.common.space.wait_until(deadline, || {
+            if !status.writer_usable() {
                 unusable = true;
                 return true;
             }
             pushed = self.queue.try_push(rec.len(), |dst| rec.write(dst)).is_ok();
             if !pushed {
-                self.wake_writer();
+                self.wake_reader();
             }
             pushed
         });
-        self.status.waiting_callers.fetch_sub(1, Ordering::Relaxed);
+        status.waiting_callers.fetch_sub(1, Ordering::Relaxed);
         if pushed {
-            self.counters.accepted.incr(tid);
+            self.common.counters.accepted.incr(tid);
             Outcome::Accepted
         } else if unusable {
-            let cause = if self.status.shut_down.load(Ordering::Acquire) {
+            let cause = if status.shut_down.load(Ordering::Acquire) {
                 DropCause::Shutdown
             } else {
                 DropCause::QueueFull
@@ -347,42 +262,82 @@ impl Shared {
         }
     }
 
-    /// Records accepted and not yet written or dropped.
-    fn outstanding(&self) -> u64 {
-        let done =
-            self.counters.written.load(Ordering::Acquire) + self.counters.dropped_after_accept();
-        self.counters.accepted.sum().saturating_sub(done)
-    }
-
+    /// Waits until every record accepted before the call is written or
+    /// counted as dropped in every pipeline and every sink is flushed, or
+    /// until the deadline.
     pub(crate) fn flush(&self, timeout: Duration) -> FlushReport {
-        let deadline = Instant::now() + timeout;
-        let target = self.counters.accepted.sum();
-        let ticket = self.flush_requested.fetch_add(1, Ordering::SeqCst) + 1;
-        self.wake_writer();
-        let complete = self.progress.wait_until(deadline, || {
-            let done = self.counters.written.load(Ordering::Acquire)
-                + self.counters.dropped_after_accept();
-            if done < target || self.flush_done.load(Ordering::Acquire) < ticket {
-                // Ask again in case the writer went to sleep in between.
-                self.wake_writer();
-                return false;
+        let c = &*self.common;
+        let deadline = crate::control::deadline_after(timeout);
+        if c.status.shut_down.load(Ordering::Acquire) && c.all_exited() {
+            // Nothing runs any more: nothing to wait for.
+            let unwritten = c.outstanding();
+            return FlushReport {
+                complete: unwritten == 0,
+                unwritten,
+            };
+        }
+        let target = c.counters.accepted.sum();
+        let mut complete = true;
+        if !c.single() {
+            // First the dispatcher: every record accepted so far is in a
+            // backlog (or counted dropped there).
+            let d = &c.dispatch;
+            d.wake();
+            complete = d.progress.wait_until(deadline, || {
+                if c.dispatched.load(Ordering::Acquire) < target {
+                    d.wake();
+                    return false;
+                }
+                true
+            });
+        }
+        let drops = || -> u64 {
+            c.pipelines
+                .iter()
+                .map(|p| p.counters.dropped_after_accept())
+                .sum()
+        };
+        // A flush writes a drop notice in every pipeline. If a pipeline
+        // dropped records while the others flushed, flush once more so
+        // that their outputs tell of it too.
+        for _pass in 0..2 {
+            let before = drops();
+            // Ask them all first, so a stalled one delays nobody's flush.
+            let tickets: Vec<(u64, u64)> = c
+                .pipelines
+                .iter()
+                .map(|p| {
+                    let goal = if c.single() {
+                        target
+                    } else {
+                        p.counters.received.load(Ordering::Acquire)
+                    };
+                    (goal, p.control.request_flush())
+                })
+                .collect();
+            for (p, (goal, ticket)) in c.pipelines.iter().zip(tickets) {
+                let done = p.control.progress.wait_until(deadline, || {
+                    if p.done() < goal || !p.control.flush_done(ticket) {
+                        // Ask again in case the thread went to sleep.
+                        p.control.wake();
+                        return false;
+                    }
+                    true
+                });
+                complete &= done;
             }
-            true
-        });
+            if c.single() || !complete || drops() == before {
+                break;
+            }
+        }
         FlushReport {
             complete,
-            unwritten: self.outstanding(),
+            unwritten: c.outstanding(),
         }
     }
 
     pub(crate) fn snapshot(&self) -> HealthSnapshot {
-        HealthSnapshot::collect(
-            &self.status,
-            &self.counters,
-            self.queue.consumed(),
-            self.queue.used_bytes(),
-            self.queue.capacity(),
-        )
+        HealthSnapshot::collect(&self.common)
     }
 }
 
@@ -400,13 +355,13 @@ pub struct FlushReport {
 /// one writer. Obtain one from [`crate::Builder::build`].
 #[derive(Clone)]
 pub struct Logger {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) core: Arc<Core>,
 }
 
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Logger")
-            .field("name", &self.shared.name)
+            .field("name", &self.core.common.name)
             .finish_non_exhaustive()
     }
 }
@@ -421,7 +376,7 @@ impl Logger {
             file: "",
             line: None,
         };
-        self.shared
+        self.core
             .submit(level, Kind::Event, site, |enc| enc.message_fmt(message))
     }
 
@@ -429,27 +384,41 @@ impl Logger {
     /// counted as dropped) and the sink is flushed, or until `timeout`
     /// passes. Never waits longer than `timeout`.
     pub fn flush(&self, timeout: Duration) -> FlushReport {
-        self.shared.flush(timeout)
+        self.core.flush(timeout)
     }
 
-    /// Asks the writer to close and reopen its sink (for a `SIGHUP` handler
-    /// after an external rotation). Returns at once.
+    /// Asks every pipeline to close and reopen its sink (for a `SIGHUP`
+    /// handler after an external rotation). Returns at once.
     pub fn reopen(&self) {
-        self.shared.reopen_requested.store(true, Ordering::SeqCst);
-        self.shared.wake_writer();
+        for p in &self.core.common.pipelines {
+            p.control.reopen_requested.store(true, Ordering::SeqCst);
+            p.control.wake();
+        }
     }
 
     /// A snapshot of the logger's health and counters. Cheap: a few dozen
     /// atomic loads.
     pub fn health(&self) -> HealthSnapshot {
-        self.shared.snapshot()
+        self.core.snapshot()
     }
 
-    /// Makes the writer thread exit as if it had died, to exercise the
+    /// Makes the thread that reads the ring (the dispatcher, or the only
+    /// pipeline's thread) exit as if it had died, to exercise the
     /// supervision. The watchdog restarts it. For tests and drills only.
     #[doc(hidden)]
     pub fn simulate_writer_death(&self) {
-        self.shared.kill_requested.store(true, Ordering::SeqCst);
-        self.shared.wake_writer();
+        let reader = self.core.common.ring_reader();
+        reader.kill_requested.store(true, Ordering::SeqCst);
+        reader.wake();
+    }
+
+    /// Makes one pipeline's thread exit as if it had died (see
+    /// [`Logger::simulate_writer_death`]). For tests and drills only.
+    #[doc(hidden)]
+    pub fn simulate_pipeline_death(&self, name: &str) {
+        if let Some(p) = self.core.common.pipelines.iter().find(|p| p.name == name) {
+            p.control.kill_requested.store(true, Ordering::SeqCst);
+            p.control.wake();
+        }
     }
 }

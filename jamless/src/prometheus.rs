@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::health::HealthSnapshot;
+use crate::counters::DropCause;
+use crate::health::{HealthSnapshot, PipelineHealth};
 use crate::Level;
 use crate::State;
 
@@ -14,15 +15,129 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
     );
 }
 
+const STATES: [State; 6] = [
+    State::Healthy,
+    State::Degraded,
+    State::Failing,
+    State::Stalled,
+    State::Dead,
+    State::ShutDown,
+];
+
+/// One labelled sample per pipeline, under one HELP/TYPE header.
+fn per_pipeline(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    pipelines: &[PipelineHealth],
+    value: impl Fn(&PipelineHealth) -> u64,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for p in pipelines {
+        let _ = writeln!(out, "{name}{{pipeline=\"{}\"}} {}", p.name, value(p));
+    }
+}
+
+fn render_pipelines(out: &mut String, pipelines: &[PipelineHealth]) {
+    let _ = writeln!(
+        out,
+        "# HELP jamless_pipeline_state Current pipeline state (1 for the active state).\n# TYPE jamless_pipeline_state gauge"
+    );
+    for p in pipelines {
+        for st in STATES {
+            let _ = writeln!(
+                out,
+                "jamless_pipeline_state{{pipeline=\"{}\",state=\"{st}\"}} {}",
+                p.name,
+                u8::from(p.state == st)
+            );
+        }
+    }
+    per_pipeline(
+        out,
+        "jamless_pipeline_records_received_total",
+        "counter",
+        "Records given to the pipeline.",
+        pipelines,
+        |p| p.received,
+    );
+    per_pipeline(
+        out,
+        "jamless_pipeline_records_written_total",
+        "counter",
+        "Records the pipeline wrote.",
+        pipelines,
+        |p| p.written,
+    );
+    per_pipeline(
+        out,
+        "jamless_pipeline_records_written_fallback_total",
+        "counter",
+        "Records the pipeline wrote to its fallback sink.",
+        pipelines,
+        |p| p.written_fallback,
+    );
+    per_pipeline(
+        out,
+        "jamless_pipeline_records_queued",
+        "gauge",
+        "Records received and not yet written or dropped.",
+        pipelines,
+        |p| p.queued,
+    );
+    per_pipeline(
+        out,
+        "jamless_pipeline_backlog_used_bytes",
+        "gauge",
+        "Backlog bytes in use.",
+        pipelines,
+        |p| p.backlog_used_bytes,
+    );
+    per_pipeline(
+        out,
+        "jamless_pipeline_backlog_capacity_bytes",
+        "gauge",
+        "Backlog capacity in bytes.",
+        pipelines,
+        |p| p.backlog_capacity_bytes,
+    );
+    per_pipeline(
+        out,
+        "jamless_pipeline_io_errors_total",
+        "counter",
+        "Sink errors met by the pipeline.",
+        pipelines,
+        |p| p.io_errors,
+    );
+    per_pipeline(
+        out,
+        "jamless_pipeline_last_write_timestamp_ms",
+        "gauge",
+        "Last successful write, ms since the Unix epoch.",
+        pipelines,
+        |p| p.last_write_unix_ms,
+    );
+    let _ = writeln!(
+        out,
+        "# HELP jamless_pipeline_records_dropped_total Records a pipeline dropped, by cause.\n# TYPE jamless_pipeline_records_dropped_total counter"
+    );
+    for p in pipelines {
+        for cause in DropCause::ALL.iter().filter(|c| !c.is_rejection()) {
+            let _ = writeln!(
+                out,
+                "jamless_pipeline_records_dropped_total{{pipeline=\"{}\",cause=\"{}\"}} {}",
+                p.name,
+                cause.as_str(),
+                p.drops.get(*cause)
+            );
+        }
+    }
+}
+
 pub(crate) fn render(s: &HealthSnapshot) -> String {
     let mut out = String::with_capacity(2048);
-    let states = [
-        State::Healthy,
-        State::Degraded,
-        State::Stalled,
-        State::Dead,
-        State::ShutDown,
-    ];
+    let states = STATES;
     let _ = writeln!(
         out,
         "# HELP jamless_state Current logger state (1 for the active state).\n# TYPE jamless_state gauge"
@@ -66,26 +181,19 @@ pub(crate) fn render(s: &HealthSnapshot) -> String {
         out,
         "# HELP jamless_records_dropped_total Records dropped, by cause.\n# TYPE jamless_records_dropped_total counter"
     );
-    let d = &s.drops;
-    for (cause, v) in [
-        ("queue_full", d.queue_full),
-        ("shed", d.shed),
-        ("timed_out", d.timed_out),
-        ("shutdown", d.shutdown),
-        ("io_failure", d.io_failure),
-        ("panic", d.panic),
-        ("internal", d.internal),
-    ] {
+    for cause in DropCause::ALL {
         let _ = writeln!(
             out,
-            "jamless_records_dropped_total{{cause=\"{cause}\"}} {v}"
+            "jamless_records_dropped_total{{cause=\"{}\"}} {}",
+            cause.as_str(),
+            s.drops.get(cause)
         );
     }
     let _ = writeln!(
         out,
         "# HELP jamless_records_dropped_by_level_total Records dropped, by level.\n# TYPE jamless_records_dropped_by_level_total counter"
     );
-    for (lvl, v) in Level::ALL.iter().zip(d.by_level) {
+    for (lvl, v) in Level::ALL.iter().zip(s.drops.by_level) {
         let _ = writeln!(
             out,
             "jamless_records_dropped_by_level_total{{level=\"{}\"}} {v}",
@@ -169,5 +277,6 @@ pub(crate) fn render(s: &HealthSnapshot) -> String {
         "Writer thread restarts.",
         s.writer_restarts,
     );
+    render_pipelines(&mut out, &s.pipelines);
     out
 }

@@ -171,7 +171,7 @@ const ALIGNMENT: usize = 8;
 /// Smallest ring, in bytes.
 const MIN_CAPACITY: usize = 4096;
 /// Largest ring, in bytes (1 GiB): keeps every length well inside an `i32`.
-const MAX_CAPACITY: usize = 1 << 30;
+pub(crate) const MAX_CAPACITY: usize = 1 << 30;
 /// Header type of a record to deliver.
 const TYPE_DATA: i32 = 1;
 /// Header type of a record to skip (Agrona's `PADDING_MSG_TYPE_ID`).
@@ -361,6 +361,7 @@ impl ByteQueue {
     /// Total records ever visited by any [`Consumer`] of this queue (records
     /// delivered to a `read_batch` handler, including one whose handler
     /// panicked; padding not counted).
+    #[cfg(test)]
     pub(crate) fn consumed(&self) -> u64 {
         self.consumed.load(Ordering::Relaxed)
     }

@@ -33,10 +33,11 @@
 //! * [`Kind::Raw`], a line formatted by the caller (the `MakeWriter` path):
 //!   the message section is the line, written as it is (escaped).
 //! * [`Kind::Native`], a call of jamless's own macros (`jamless::info!`),
-//!   whose message the writer formats: target, module path and file are
-//!   empty and the line is absent (`u32::MAX`) in the head, because the
-//!   call site has them; the message section is the call site's id and its
-//!   arguments in the compact form of `native/args.rs`:
+//!   whose message the writer formats: module path and file are empty and
+//!   the line is absent (`u32::MAX`) in the head, because the call site has
+//!   them (the target is kept: pipelines route by it); the message section
+//!   is the call site's id and its arguments in the compact form of
+//!   `native/args.rs`:
 //!
 //! ```text
 //!  message section of a Native record

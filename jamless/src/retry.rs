@@ -17,6 +17,16 @@ pub(crate) enum Route {
     Drop,
 }
 
+/// Whether the writer is asked to hurry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hurry {
+    No,
+    /// A flush is waiting.
+    Flush,
+    /// Shutdown has begun.
+    Shutdown,
+}
+
 /// Retry timing of the writer.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RetryPolicy {
@@ -46,22 +56,36 @@ impl Retry {
         self.backoff = if self.backoff.is_zero() {
             p.initial_backoff
         } else {
-            (self.backoff * 2).min(p.max_backoff)
+            self.backoff.saturating_mul(2).min(p.max_backoff)
         };
-        self.next_attempt = Some(now + self.backoff);
+        // A huge back-off saturates instead of overflowing the instant.
+        self.next_attempt = Some(
+            now.checked_add(self.backoff)
+                .unwrap_or_else(|| crate::control::deadline_after(self.backoff)),
+        );
     }
 
-    /// Decides where the batch goes now. With `hurry` (shutdown or a flush
-    /// deadline pending) the writer never holds a batch to wait.
-    pub(crate) fn route(&self, now: Instant, p: &RetryPolicy, hurry: bool) -> Route {
+    /// Decides where the batch goes now. A flush does not wait out
+    /// `give_up_after` when there is a fallback: it takes the fallback at
+    /// once (without one it retries as usual, never dropping early because
+    /// of the flush). Shutdown never holds a batch.
+    pub(crate) fn route(&self, now: Instant, p: &RetryPolicy, hurry: Hurry) -> Route {
         let (Some(since), Some(next)) = (self.failing_since, self.next_attempt) else {
             return Route::Primary;
         };
         if now >= next {
             return Route::Primary;
         }
-        if !hurry && now.duration_since(since) < p.give_up_after {
-            return Route::WaitUntil(next);
+        let patient = match hurry {
+            Hurry::No => now.duration_since(since) < p.give_up_after,
+            Hurry::Flush => !p.has_fallback && now.duration_since(since) < p.give_up_after,
+            Hurry::Shutdown => false,
+        };
+        if patient {
+            // Never hold a batch past the moment of giving up, however long
+            // the back-off.
+            let give_up = since.checked_add(p.give_up_after).unwrap_or(next);
+            return Route::WaitUntil(next.min(give_up));
         }
         if p.has_fallback {
             Route::Fallback
@@ -88,7 +112,7 @@ mod tests {
     fn healthy_sink_goes_primary() {
         let r = Retry::default();
         assert_eq!(
-            r.route(Instant::now(), &policy(true), false),
+            r.route(Instant::now(), &policy(true), Hurry::No),
             Route::Primary
         );
     }
@@ -102,7 +126,7 @@ mod tests {
         let mut now = t0;
         for _ in 0..6 {
             r.on_failure(now, &p);
-            match r.route(now, &p, false) {
+            match r.route(now, &p, Hurry::No) {
                 Route::WaitUntil(t) => waits.push(t - now),
                 other => panic!("expected wait, got {other:?}"),
             }
@@ -119,7 +143,7 @@ mod tests {
         let mut r = Retry::default();
         r.on_failure(t0, &p);
         assert_eq!(
-            r.route(t0 + Duration::from_millis(10), &p, false),
+            r.route(t0 + Duration::from_millis(10), &p, Hurry::No),
             Route::Primary
         );
     }
@@ -133,9 +157,9 @@ mod tests {
             r.on_failure(t0, &p);
             let later = t0 + Duration::from_millis(1500);
             r.on_failure(later, &p);
-            assert_eq!(r.route(later, &p, false), expect);
+            assert_eq!(r.route(later, &p, Hurry::No), expect);
             assert_eq!(
-                r.route(later + Duration::from_millis(80), &p, false),
+                r.route(later + Duration::from_millis(80), &p, Hurry::No),
                 Route::Primary
             );
         }
@@ -147,7 +171,25 @@ mod tests {
         let t0 = Instant::now();
         let mut r = Retry::default();
         r.on_failure(t0, &p);
-        assert_eq!(r.route(t0, &p, true), Route::Drop);
+        assert_eq!(r.route(t0, &p, Hurry::Shutdown), Route::Drop);
+        assert!(matches!(r.route(t0, &p, Hurry::Flush), Route::WaitUntil(_)));
+        let p = policy(true);
+        assert_eq!(r.route(t0, &p, Hurry::Flush), Route::Fallback);
+    }
+
+    #[test]
+    fn huge_backoff_saturates() {
+        let p = RetryPolicy {
+            initial_backoff: Duration::MAX,
+            max_backoff: Duration::MAX,
+            give_up_after: Duration::MAX,
+            has_fallback: false,
+        };
+        let mut r = Retry::default();
+        let t0 = Instant::now();
+        r.on_failure(t0, &p);
+        r.on_failure(t0, &p);
+        assert!(matches!(r.route(t0, &p, Hurry::No), Route::WaitUntil(_)));
     }
 
     #[test]
@@ -157,6 +199,6 @@ mod tests {
         let mut r = Retry::default();
         r.on_failure(t0, &p);
         r.on_success();
-        assert_eq!(r.route(t0, &p, false), Route::Primary);
+        assert_eq!(r.route(t0, &p, Hurry::No), Route::Primary);
     }
 }

@@ -16,7 +16,9 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use jamless::{Builder, Format, Guard, LogAdapter, Logger, NativeArg, NativeValue};
+use jamless::{
+    Builder, FileSinkBuilder, Format, Guard, LogAdapter, Logger, NativeArg, NativeValue, Pipeline,
+};
 
 fn logger(path: &Path, pattern: &str, filter: &str) -> (Logger, Guard, LogAdapter) {
     let (logger, guard) = Builder::new()
@@ -328,6 +330,13 @@ fn a_full_queue_drops_and_counts_native_records() {
     let full = logger.health();
     assert!(full.drops.queue_full > 0, "the queue filled: {full}");
     sink.set(Fault::None);
+    // Let the retry (every 50 ms) write the held batch to the recovered
+    // sink before flushing: a flush during the failure would route it to
+    // the fallback at once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while logger.health().queued > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let h = settle(&logger);
     assert_accounted(&h, offered);
     let records: Vec<String> = sink
@@ -370,4 +379,50 @@ fn a_record_cut_to_fit_keeps_what_fits_and_is_marked() {
     assert!(lines[0].contains("…[truncated from "), "{}", lines[0]);
     assert!(!lines[0].contains("tail"), "{}", lines[0]);
     assert_eq!(h.truncated, 1);
+}
+
+#[test]
+fn pipelines_route_native_records_by_target_and_render_them_each_in_its_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let (all, db) = (dir.path().join("all.log"), dir.path().join("db.log"));
+    let (logger, _guard) = Builder::new()
+        .pipeline(
+            Pipeline::new("all", FileSinkBuilder::new(&all).build())
+                .format(Format::text_pattern("{target}: {message}").unwrap()),
+        )
+        .pipeline(
+            Pipeline::new("db", FileSinkBuilder::new(&db).build())
+                .format(Format::text_pattern("{level} {module} {line}: {message}").unwrap())
+                .filter("warn,app::db=debug"),
+        )
+        .filter("debug")
+        .build()
+        .unwrap();
+    let l = logger.log_adapter().unwrap();
+    let line = line!() + 1;
+    jamless::debug!(logger: &l, target: "app::db", "query {} took {:.1} ms", "q1", 2.25);
+    jamless::info!(logger: &l, target: "app::http", "served {}", 200);
+    jamless::warn!(logger: &l, target: "app::http", "slow {}", 900);
+    let h = settle(&logger);
+    assert_eq!(
+        read_lines(&all),
+        vec![
+            "app::db: query q1 took 2.2 ms",
+            "app::http: served 200",
+            "app::http: slow 900"
+        ]
+    );
+    let module = module_path!();
+    assert_eq!(
+        read_lines(&db),
+        vec![
+            format!("DEBUG {module} {line}: query q1 took 2.2 ms"),
+            format!("WARN {module} {}: slow 900", line + 2),
+        ]
+    );
+    assert_eq!((h.offered, h.accepted, h.rejected), (3, 3, 0), "{h}");
+    for (name, n) in [("all", 3), ("db", 2)] {
+        let p = h.pipeline(name).unwrap();
+        assert_eq!((p.received, p.written, p.queued), (n, n, 0), "{h}");
+    }
 }

@@ -334,11 +334,27 @@ fn read_only_remount_while_rotating_then_rw() {
     std::thread::sleep(Duration::from_millis(800));
     let top = work.path();
     mounts.mount(&["--bind", top.to_str().unwrap()], top);
-    procs::run(
-        Command::new("mount")
+    // A rotation (or a reopen) between the two mount commands opens the new
+    // file through the new mount, which then refuses to go read-only
+    // (EBUSY) until the next rotation closes it: retry for a few periods.
+    let t_mount = Instant::now();
+    loop {
+        let out = Command::new("mount")
             .args(["-o", "remount,bind,ro"])
-            .arg(top),
-    );
+            .arg(top)
+            .output()
+            .expect("mount (util-linux) must be installed");
+        if out.status.success() {
+            break;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("busy") && t_mount.elapsed() < Duration::from_secs(5),
+            "remount,bind,ro {}: {stderr}",
+            top.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(
         fs::File::create(dir.join("probe")).is_err(),
         "the remount is not read-only"

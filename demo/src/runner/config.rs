@@ -20,17 +20,18 @@ pub struct Args {
     pub secs: f64,
 
     /// Rotation period of the services, in seconds (both rotate at the same
-    /// wall-clock multiples).
-    #[arg(long, default_value_t = 3)]
+    /// wall-clock multiples). One second gives the faithful naive port about
+    /// 25 chances to lose its rename race in a phase.
+    #[arg(long, default_value_t = 1)]
     pub rotate_secs: u64,
 
-    /// Naive services only, a SIMULATION: milliseconds the naive logger
-    /// waits before each file-system call of a rotation (a slow disk or
-    /// network mount), passed as the service's `--naive-fs-latency-ms`. It
-    /// widens the rename race window from ~25 µs so the failure shows within
-    /// a few rotations; 0 is the faithful port, which collides at only a
-    /// few percent of rotations.
-    #[arg(long, default_value_t = 2)]
+    /// Naive services only, an optional SIMULATION: milliseconds the naive
+    /// logger waits before each file-system call of a rotation (a slow disk
+    /// or network mount), passed as the service's `--naive-fs-latency-ms`.
+    /// 0 (the default) is the faithful port, whose ~25 µs rename race is
+    /// lost at a few percent of rotations; 2 widens the window so the
+    /// failure shows within a few rotations.
+    #[arg(long, default_value_t = 0)]
     pub naive_fs_latency_ms: u64,
 
     /// Concurrent client workers per service.

@@ -138,7 +138,8 @@ fn print_intro(args: &Args, out: &Path) {
         } else {
             println!(
                 "  naive: the faithful port (no simulated latency): its rename race is hit at \
-                 only a few percent of rotations, so it may not happen in this run"
+                 a few percent of rotations, so it may not happen in a short run \
+                 (--until-naive-fails waits for it; --naive-fs-latency-ms 2 makes it certain)"
             );
         }
     }

@@ -102,7 +102,7 @@ impl log::Log for LogAdapter {
         }
         let level = Level::from(record.level());
         self.logger
-            .shared
+            .core
             .submit(level, Kind::Event, site(record), |enc| {
                 encode_record(enc, record)
             });
@@ -228,20 +228,28 @@ fn parse_filter(spec: &str) -> Result<env_filter::Filter, Error> {
     Ok(builder.build())
 }
 
+/// The filter of a [`LogAdapter`] and the one global level it checks
+/// instead, if the directives are just that.
+pub(crate) fn log_filter_parts(
+    spec: &str,
+) -> Result<(env_filter::Filter, Option<log::LevelFilter>), Error> {
+    Ok((parse_filter(spec)?, global_level(spec)))
+}
+
 impl Logger {
     /// A [`log::Log`] adapter filtering with this logger's directives.
     ///
     /// Fails with a configuration error (see [`Error::is_config`]) if the
     /// directives do not parse (an unknown level, a bad `/regex`).
     pub fn log_adapter(&self) -> Result<LogAdapter, Error> {
-        let spec = &self.shared.filter;
-        let filter = parse_filter(spec)?;
+        let spec = &self.core.filter;
+        let (filter, global) = log_filter_parts(spec)?;
         Ok(LogAdapter {
             logger: self.clone(),
             max: filter.filter(),
             filter,
             regex: spec.contains('/'),
-            global: global_level(spec),
+            global,
         })
     }
 

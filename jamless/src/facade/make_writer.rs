@@ -16,7 +16,7 @@ use tracing_core::Metadata;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::level::Level;
-use crate::logger::{Logger, Shared};
+use crate::logger::{Core, Logger};
 use crate::record::{Kind, Site};
 
 /// A line buffer that grew beyond this is not kept for the next event.
@@ -69,11 +69,11 @@ impl<'a> MakeWriter<'a> for JamlessMakeWriter {
     type Writer = JamlessWriter<'a>;
 
     fn make_writer(&'a self) -> JamlessWriter<'a> {
-        JamlessWriter::new(&self.logger.shared, Level::Info)
+        JamlessWriter::new(&self.logger.core, Level::Info)
     }
 
     fn make_writer_for(&'a self, meta: &Metadata<'_>) -> JamlessWriter<'a> {
-        JamlessWriter::new(&self.logger.shared, Level::from(*meta.level()))
+        JamlessWriter::new(&self.logger.core, Level::from(*meta.level()))
     }
 }
 
@@ -86,7 +86,7 @@ impl<'a> MakeWriter<'a> for JamlessMakeWriter {
 /// logger's maximum record size are discarded, and the record is marked
 /// as truncated.
 pub struct JamlessWriter<'a> {
-    shared: &'a Shared,
+    core: &'a Core,
     level: Level,
     line: Vec<u8>,
 }
@@ -101,14 +101,10 @@ impl fmt::Debug for JamlessWriter<'_> {
 }
 
 impl<'a> JamlessWriter<'a> {
-    fn new(shared: &'a Shared, level: Level) -> JamlessWriter<'a> {
+    fn new(core: &'a Core, level: Level) -> JamlessWriter<'a> {
         // During thread-local destruction, use a temporary buffer.
         let line = LINE.try_with(Cell::take).unwrap_or_default();
-        JamlessWriter {
-            shared,
-            level,
-            line,
-        }
+        JamlessWriter { core, level, line }
     }
 }
 
@@ -116,7 +112,7 @@ impl io::Write for JamlessWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         // Keep one byte more than a record can hold, so the record is
         // still cut (and marked as truncated) by the logger.
-        let room = (self.shared.max_record + 1).saturating_sub(self.line.len());
+        let room = (self.core.max_record + 1).saturating_sub(self.line.len());
         self.line.extend_from_slice(&buf[..buf.len().min(room)]);
         Ok(buf.len())
     }
@@ -141,7 +137,7 @@ impl Drop for JamlessWriter<'_> {
                 file: "",
                 line: None,
             };
-            self.shared
+            self.core
                 .submit(level, Kind::Raw, site, |enc| enc.message_bytes(text));
         }
         line.clear();

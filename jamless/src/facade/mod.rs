@@ -23,9 +23,13 @@ mod tracing;
 
 #[cfg(feature = "log")]
 pub(crate) use self::log::encode_fields;
+#[cfg(all(feature = "log", feature = "fuzzing"))]
+pub(crate) use self::log::log_filter_parts;
 #[cfg(feature = "log")]
 pub use self::log::LogAdapter;
 #[cfg(feature = "tracing")]
 pub use self::make_writer::{JamlessMakeWriter, JamlessWriter};
+#[cfg(all(feature = "tracing", feature = "fuzzing"))]
+pub(crate) use self::tracing::parse_tracing_filter;
 #[cfg(feature = "tracing")]
 pub use self::tracing::JamlessLayer;

@@ -113,7 +113,7 @@ where
             file: m.file().unwrap_or(""),
             line: m.line(),
         };
-        self.logger.shared.submit(level, Kind::Event, site, |enc| {
+        self.logger.core.submit(level, Kind::Event, site, |enc| {
             encode_event(enc, event, &ctx)
         });
     }
@@ -423,11 +423,15 @@ impl Logger {
     /// a configuration error (see [`Error::is_config`]) if the directives
     /// do not parse.
     pub fn tracing_filter(&self) -> Result<EnvFilter, Error> {
-        let spec = &self.shared.filter;
-        EnvFilter::builder()
-            .parse(spec)
-            .map_err(|e| Error::config(format!("invalid filter {spec:?}: {e}")))
+        parse_tracing_filter(&self.core.filter)
     }
+}
+
+/// Parses directives into an [`EnvFilter`], reporting any error.
+pub(crate) fn parse_tracing_filter(spec: &str) -> Result<EnvFilter, Error> {
+    EnvFilter::builder()
+        .parse(spec)
+        .map_err(|e| Error::config(format!("invalid filter {spec:?}: {e}")))
 }
 
 #[cfg(test)]

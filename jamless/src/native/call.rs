@@ -24,14 +24,16 @@ static GLOBAL: OnceLock<LogAdapter> = OnceLock::new();
 /// is installed, so that a call without one costs one load and compare).
 static MAX_LEVEL: AtomicU8 = AtomicU8::new(0);
 
-/// The head of a Native record: target, module and file come from the
-/// call site on the writer.
-const NO_SITE: Site<'static> = Site {
-    target: "",
-    module_path: "",
-    file: "",
-    line: None,
-};
+/// The head of a Native record: the target (pipelines route by it); the
+/// module, file and line come from the call site on the pipeline thread.
+fn head_site(site: &CallSite) -> Site<'static> {
+    Site {
+        target: site.target(),
+        module_path: "",
+        file: "",
+        line: None,
+    }
+}
 
 fn log_level(level: Level) -> log::Level {
     match level {
@@ -89,8 +91,8 @@ pub fn submit(
     let id = site.id();
     adapter
         .logger()
-        .shared
-        .submit(level, Kind::Native, NO_SITE, |enc| {
+        .core
+        .submit(level, Kind::Native, head_site(site), |enc| {
             let buf = enc.message_buf();
             buf.extend_from_slice(&id.to_le_bytes());
             encode(&mut ArgEncoder::new(buf));
@@ -139,8 +141,8 @@ fn submit_matching(
     let id = site.id();
     adapter
         .logger()
-        .shared
-        .submit(site.level(), Kind::Native, NO_SITE, |enc| {
+        .core
+        .submit(site.level(), Kind::Native, head_site(site), |enc| {
             let buf = enc.message_buf();
             buf.reserve(NATIVE_ID_LEN + args.len());
             buf.extend_from_slice(&id.to_le_bytes());

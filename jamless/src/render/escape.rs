@@ -13,7 +13,7 @@
 //! | C1 controls U+0080..=U+009F             | `\u{9b}`        | `\u009b`        |
 //! | U+2028, U+2029 (line/para. separators)  | `\u{2028}`      | `\u2028`        |
 //! | bidi overrides and isolates (U+202A..=U+202E, U+2066..=U+2069) | `\u{202e}` | `\u202e` |
-//! | invalid UTF-8                           | `\xff` per byte | U+FFFD per bad sequence |
+//! | invalid UTF-8                           | `\xff` per byte | U+FFFD per maximal bad sequence, as `String::from_utf8_lossy` |
 //! | `"` and `\`                             | unchanged       | `\"` `\\`       |
 //!
 //! In text a backslash is written as it is: the text format is for people,
@@ -44,7 +44,9 @@ pub(crate) fn is_special_char(c: u32) -> bool {
 
 /// Decodes the UTF-8 character at the start of `s`, whose first byte is not
 /// ASCII. Returns the code point and its length, or the number of bytes that
-/// are invalid (at least one).
+/// are invalid (at least one): the maximal subpart of a character that the
+/// Unicode standard recommends replacing with one U+FFFD, so that the JSON
+/// escaper reads invalid UTF-8 exactly as `String::from_utf8_lossy` does.
 fn decode(s: &[u8]) -> Result<(u32, usize), usize> {
     let Some(&b0) = s.first() else {
         return Err(1);
@@ -55,16 +57,29 @@ fn decode(s: &[u8]) -> Result<(u32, usize), usize> {
         0xF0..=0xF4 => (4, 0x1_0000, b0 & 0x07),
         _ => return Err(1),
     };
+    // The second byte's range depends on the lead (Unicode, table 3-7):
+    // an overlong form, a surrogate or a code point beyond U+10FFFF is
+    // invalid from its second byte on, so only the lead byte is rejected
+    // and the continuation bytes are then rejected one by one.
+    let second = match b0 {
+        0xE0 => 0xA0..=0xBF,
+        0xED => 0x80..=0x9F,
+        0xF0 => 0x90..=0xBF,
+        0xF4 => 0x80..=0x8F,
+        _ => 0x80..=0xBF,
+    };
     let mut c = u32::from(init);
     for k in 1..len {
         match s.get(k) {
-            Some(&b) if b & 0xC0 == 0x80 => c = (c << 6) | u32::from(b & 0x3F),
+            Some(&b) if (k > 1 || second.contains(&b)) && b & 0xC0 == 0x80 => {
+                c = (c << 6) | u32::from(b & 0x3F)
+            }
             _ => return Err(k),
         }
     }
+    // Ruled out by the second byte's range; checked again so that no
+    // invalid character can ever pass as valid.
     if c < min || c > 0x10_FFFF || (0xD800..=0xDFFF).contains(&c) {
-        // Overlong, out of range or a surrogate: only the lead byte is
-        // rejected; the continuation bytes are then rejected one by one.
         return Err(1);
     }
     Ok((c, len))
@@ -291,6 +306,13 @@ mod tests {
         );
         assert_eq!(j("é 東 🎉".as_bytes()), "é 東 🎉");
         assert_eq!(j(b"a\xffb\xe2\x82"), "a\u{FFFD}b\u{FFFD}");
+        // An overlong or surrogate lead and its continuation bytes: one
+        // U+FFFD each, as `String::from_utf8_lossy` reads them.
+        assert_eq!(
+            j(b"\xe0\x80 \xf0\x80\x80"),
+            "\u{FFFD}\u{FFFD} \u{FFFD}\u{FFFD}\u{FFFD}"
+        );
+        assert_eq!(j(b"\xed\xa0\x80"), "\u{FFFD}\u{FFFD}\u{FFFD}");
     }
 
     /// The text escaping, written the slow and obvious way.
@@ -348,9 +370,7 @@ mod tests {
             json(&raw, &mut out);
             out.push(b'"');
             let back: String = serde_json::from_slice(&out).unwrap();
-            if let Ok(s) = std::str::from_utf8(&raw) {
-                prop_assert_eq!(back, s);
-            }
+            prop_assert_eq!(back, String::from_utf8_lossy(&raw));
         }
 
         #[test]
@@ -394,7 +414,10 @@ mod tests {
                 }
                 Err(n) => {
                     assert!(std_ok.is_none(), "{s:x?}");
-                    assert!(n >= 1 && n <= s.len());
+                    // The maximal invalid subpart, as std measures it.
+                    let e = std::str::from_utf8(&s).unwrap_err();
+                    assert_eq!(e.valid_up_to(), 0, "{s:x?}");
+                    assert_eq!(n, e.error_len().map_or(s.len(), usize::from), "{s:x?}");
                 }
             }
         }

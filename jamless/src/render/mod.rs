@@ -7,13 +7,14 @@
 //! buffer has grown. The expensive parts of a timestamp are cached per second
 //! ([`time`]).
 //!
-//! Files: [`text`] (patterns), [`json`] (ECS objects), [`passthrough`] (raw
-//! lines that are already JSON), [`escape`] (neutralising untrusted bytes),
-//! [`time`] (timestamps).
+//! Files: [`text`] (patterns), [`json`] (ECS objects), [`syslog`] (RFC 5424
+//! and RFC 3164 lines), [`passthrough`] (raw lines that are already JSON),
+//! [`escape`] (neutralising untrusted bytes), [`time`] (timestamps).
 
 mod escape;
 mod json;
 mod passthrough;
+mod syslog;
 mod text;
 mod time;
 
@@ -29,6 +30,8 @@ use crate::native::Resolver;
 use crate::record::{self, Encoder, Kind, Meta, RecordView, Value};
 use crate::Error;
 
+use self::syslog::SyslogRenderer;
+pub use self::syslog::{severity, Facility, SyslogFormat, DEFAULT_SD_ID};
 use self::text::Pattern;
 use self::time::TimeFormatter;
 
@@ -116,7 +119,8 @@ const DEFAULT_PATTERN: &str = "{timestamp} {level:<5} [{thread}] {target}: {mess
 /// - Integers and finite floats are JSON numbers, booleans JSON booleans,
 ///   non-finite floats the strings `"NaN"`, `"inf"` and `"-inf"`.
 /// - Strings are escaped per RFC 8259, with U+2028, U+2029, DEL, C1 and bidi
-///   controls also escaped; invalid UTF-8 becomes U+FFFD.
+///   controls also escaped; invalid UTF-8 becomes U+FFFD, one for each
+///   maximal invalid sequence, as `String::from_utf8_lossy` reads it.
 /// - A truncated record has the marker at the end of `message`, and
 ///   `"jamless.truncated":true` and `"jamless.original_size":N`.
 ///
@@ -124,6 +128,11 @@ const DEFAULT_PATTERN: &str = "{timestamp} {level:<5} [{thread}] {target}: {mess
 /// of such an object, unless it already is exactly one JSON object (its
 /// `.json()` format) free of control characters: then it is written
 /// unchanged.
+///
+/// # Syslog
+///
+/// [`Format::syslog`] writes RFC 5424 (or RFC 3164) messages, one per line,
+/// for a syslog sink to frame; see [`SyslogFormat`].
 ///
 /// # Time zone
 ///
@@ -140,6 +149,7 @@ pub struct Format {
 enum Style {
     Text(Pattern),
     Json,
+    Syslog(SyslogFormat),
 }
 
 /// The time zone of rendered timestamps.
@@ -192,6 +202,15 @@ impl Format {
         }
     }
 
+    /// Syslog messages (RFC 5424 or RFC 3164), one per line; see
+    /// [`SyslogFormat`]. Use it with a [`SyslogSink`](crate::SyslogSink).
+    pub fn syslog(format: SyslogFormat) -> Format {
+        Format {
+            style: Style::Syslog(format),
+            timezone: TimeZoneChoice::Utc,
+        }
+    }
+
     /// Sets the time zone of the timestamps (UTC by default).
     #[must_use]
     pub fn with_timezone(mut self, timezone: TimeZoneChoice) -> Format {
@@ -219,12 +238,19 @@ impl Default for Format {
 
 /// Turns records into lines on the writer thread.
 pub(crate) struct Renderer {
-    style: Style,
+    style: Active,
     time: TimeFormatter,
     /// Formats the messages of native records.
     native: Resolver,
     /// Reused to encode jamless's own notices.
     scratch: Vec<u8>,
+}
+
+/// A [`Style`] made ready for rendering.
+enum Active {
+    Text(Pattern),
+    Json,
+    Syslog(SyslogRenderer),
 }
 
 /// Target, module and thread name of the lines jamless writes itself.
@@ -241,8 +267,13 @@ impl Renderer {
                     .map_err(|e| Error::config(format!("unknown time zone {name:?}: {e}")))?,
             ),
         };
+        let style = match &format.style {
+            Style::Text(p) => Active::Text(p.clone()),
+            Style::Json => Active::Json,
+            Style::Syslog(f) => Active::Syslog(SyslogRenderer::new(f)?),
+        };
         Ok(Renderer {
-            style: format.style.clone(),
+            style,
             time,
             native: Resolver::default(),
             scratch: Vec::new(),
@@ -254,12 +285,14 @@ impl Renderer {
     /// record becomes the event it stands for once its message is
     /// formatted, so that everything else renders through the same code.
     pub(crate) fn render(&mut self, rec: &RecordView<'_>, out: &mut Vec<u8>) {
-        let (style, time) = (&self.style, &mut self.time);
+        let (style, time) = (&mut self.style, &mut self.time);
         match rec.kind {
             Kind::Event => render_event(style, time, rec, out),
             Kind::Raw => match style {
-                Style::Text(_) => text::render_raw(rec, out),
-                Style::Json => json::render_raw(time, rec, out),
+                Active::Text(_) => text::render_raw(rec, out),
+                Active::Json => json::render_raw(time, rec, out),
+                // The syslog renderer frames a raw line itself.
+                Active::Syslog(s) => s.render(time, rec, out),
             },
             Kind::Native => self
                 .native
@@ -304,10 +337,16 @@ impl Renderer {
     }
 }
 
-fn render_event(style: &Style, time: &mut TimeFormatter, rec: &RecordView<'_>, out: &mut Vec<u8>) {
+fn render_event(
+    style: &mut Active,
+    time: &mut TimeFormatter,
+    rec: &RecordView<'_>,
+    out: &mut Vec<u8>,
+) {
     match style {
-        Style::Text(pattern) => text::render(pattern, time, rec, out),
-        Style::Json => json::render(time, rec, out),
+        Active::Text(pattern) => text::render(pattern, time, rec, out),
+        Active::Json => json::render(time, rec, out),
+        Active::Syslog(s) => s.render(time, rec, out),
     }
 }
 
@@ -375,8 +414,8 @@ fn strip_line_end(line: &[u8]) -> &[u8] {
 }
 
 /// Appends the truncation marker ` …[truncated from N bytes]`. It is plain
-/// text, safe in both formats.
-fn marker_truncated(orig_len: u32, out: &mut Vec<u8>) {
+/// text, safe in every format (syslog sinks use it for datagrams they cut).
+pub(crate) fn marker_truncated(orig_len: u32, out: &mut Vec<u8>) {
     out.extend_from_slice(" \u{2026}[truncated from ".as_bytes());
     out.extend_from_slice(itoa::Buffer::new().format(orig_len).as_bytes());
     out.extend_from_slice(b" bytes]");

@@ -282,7 +282,7 @@ fn value(v: Value<'_>, out: &mut Vec<u8>) {
 
 /// ` key=value` for each event field, then (if `with_spans`) the span chain
 /// as ` span=outer{k=v}>inner`.
-fn fields(rec: &RecordView<'_>, with_spans: bool, out: &mut Vec<u8>) {
+pub(super) fn fields(rec: &RecordView<'_>, with_spans: bool, out: &mut Vec<u8>) {
     for item in rec.items() {
         match item {
             Ok(Item::Field(key, v)) => {
