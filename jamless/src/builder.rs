@@ -423,6 +423,7 @@ impl Builder {
             max_record = max_record.min(source.max_payload());
             shared.push(Arc::new(PipelineShared {
                 sink_description: p.sink.describe(),
+                sink_stats: p.sink.stats(),
                 name: p.name,
                 essential: p.essential,
                 counters: Counters::new(),

@@ -305,6 +305,10 @@ pub struct PipelineHealth {
     pub io_errors: u64,
     /// Its most recent error.
     pub last_error: Option<LastError>,
+    /// The sink's own counters (a file sink's repaired fragments and
+    /// replayed records, a syslog sink's reconnections and resent
+    /// messages, ...), by name.
+    pub sink_counters: std::collections::BTreeMap<String, u64>,
 }
 
 impl PipelineHealth {
@@ -343,6 +347,16 @@ impl PipelineHealth {
             last_write_unix_ms: p.status.last_write_ms.load(Ordering::Relaxed),
             io_errors: p.status.io_errors.load(Ordering::Relaxed),
             last_error: p.status.last_error(),
+            sink_counters: p
+                .sink_stats
+                .as_ref()
+                .map(|s| {
+                    s.read()
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }

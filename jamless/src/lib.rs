@@ -129,7 +129,8 @@ pub use render::{severity, Facility, Format, SyslogFormat, TimeZoneChoice, DEFAU
 pub use report::{stderr_handler, ErrorHandler};
 pub use rotation::{Compression, Naming, Retention, Rotation, RotationTz};
 pub use sink::{
-    Clock, FileSink, FileSinkBuilder, IoErrorClass, LineMeta, Lines, LostLines, RotatingFileSink,
-    RotatingFileSinkBuilder, Sink, StderrSink, StdoutSink, SyslogCounters, SyslogSink,
-    SyslogSinkBuilder, SyslogStats, TlsConfig, Transport, MIN_MESSAGE_BYTES,
+    Clock, FileSink, FileSinkBuilder, FileStats, IoErrorClass, LineMeta, Lines, LostLines,
+    RotatingFileSink, RotatingFileSinkBuilder, Sink, SinkStats, StderrSink, StdoutSink,
+    SyslogCounters, SyslogSink, SyslogSinkBuilder, SyslogStats, TlsConfig, Transport,
+    MIN_MESSAGE_BYTES,
 };

@@ -120,6 +120,19 @@ fn render_pipelines(out: &mut String, pipelines: &[PipelineHealth]) {
     );
     let _ = writeln!(
         out,
+        "# HELP jamless_pipeline_sink_counter A sink's own counters, by name.\n# TYPE jamless_pipeline_sink_counter counter"
+    );
+    for p in pipelines {
+        for (name, v) in &p.sink_counters {
+            let _ = writeln!(
+                out,
+                "jamless_pipeline_sink_counter{{pipeline=\"{}\",name=\"{name}\"}} {v}",
+                p.name
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
         "# HELP jamless_pipeline_records_dropped_total Records a pipeline dropped, by cause.\n# TYPE jamless_pipeline_records_dropped_total counter"
     );
     for p in pipelines {

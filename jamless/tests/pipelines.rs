@@ -527,3 +527,36 @@ fn stdout_to_a_stopped_reader_never_blocks_callers_and_costs_the_file_nothing() 
         .count() as u64;
     assert_eq!(on_stdout, r.stdout_written);
 }
+
+#[test]
+fn a_sinks_own_counters_reach_the_health_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let (logger, _guard) = Builder::new()
+        .pipeline(Pipeline::new(
+            "file",
+            FileSinkBuilder::new(&path)
+                .check_interval(Duration::ZERO)
+                .build(),
+        ))
+        .pipeline(Pipeline::new("memory", MemorySink::new()))
+        .build()
+        .unwrap();
+    logger.log(Level::Info, "t", format_args!("before"));
+    assert!(logger.flush(Duration::from_secs(10)).complete);
+    std::fs::remove_file(&path).unwrap();
+    logger.log(Level::Info, "t", format_args!("after"));
+    assert!(logger.flush(Duration::from_secs(10)).complete);
+    let h = logger.health();
+    let file = h.pipeline("file").unwrap();
+    assert!(file.sink_counters["unlinks_seen"] >= 1, "{file:?}");
+    assert!(file.sink_counters.contains_key("fragments_repaired"));
+    assert!(h.pipeline("memory").unwrap().sink_counters.is_empty());
+    let prom = h.to_prometheus();
+    assert!(
+        prom.contains("jamless_pipeline_sink_counter{pipeline=\"file\",name=\"unlinks_seen\"}"),
+        "{prom}"
+    );
+    let lines = read_lines(&path);
+    assert!(lines.iter().any(|l| l.ends_with("after")), "{lines:?}");
+}

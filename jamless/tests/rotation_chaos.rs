@@ -47,6 +47,11 @@ struct ChildParams {
     duration_ms: u64,
     rate: u64,
     start_unix_ms: u64,
+    /// Kill variants: after every flush that completed (about every
+    /// 50 ms), append `<seq> <dropped>` to this file: every record below
+    /// `<seq>` was written or is among `<dropped>` (rejected or dropped).
+    #[serde(default)]
+    progress: Option<PathBuf>,
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -88,9 +93,11 @@ fn chaos_child() {
         return;
     };
     let (handler, errors) = common::collecting_handler();
+    let sink = sink_for(&p.dir, p.variant);
+    let stats = sink.stats();
     let (logger, guard) = Builder::new()
         .name(format!("chaos-{}", p.proc))
-        .sink(sink_for(&p.dir, p.variant))
+        .sink(sink)
         .format(Format::text_pattern("{message}").unwrap())
         // A failure must show up as a counted drop, not as lines on stderr.
         .fallback(None)
@@ -105,7 +112,24 @@ fn chaos_child() {
     let duration = Duration::from_millis(p.duration_ms);
     let mut seq = 0u64;
     let mut rejected = Vec::new();
+    let mut last_progress = Instant::now();
     while start.elapsed() < duration {
+        if let Some(progress) = &p.progress {
+            if last_progress.elapsed() >= Duration::from_millis(50) {
+                last_progress = Instant::now();
+                let upto = seq;
+                if logger.flush(Duration::from_secs(1)).complete {
+                    use std::io::Write;
+                    let line = format!("{upto} {}\n", logger.health().dropped());
+                    let mut f = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(progress)
+                        .unwrap();
+                    f.write_all(line.as_bytes()).unwrap();
+                }
+            }
+        }
         let target = procs::due(start, p.rate);
         while seq < target {
             let line = procs::record_line(p.proc, seq);
@@ -133,7 +157,7 @@ fn chaos_child() {
         error_classes: classes,
         flush_complete: flushed.complete && shut.complete,
         health: serde_json::to_value(&health).unwrap(),
-        extra: serde_json::Value::Null,
+        extra: serde_json::json!({ "fragments_repaired": stats.fragments_repaired() }),
     });
 }
 
@@ -157,6 +181,7 @@ fn run_chaos(variant: Variant) {
                 duration_ms: secs * 1000,
                 rate,
                 start_unix_ms,
+                progress: None,
             };
             procs::spawn_child(
                 &exe,
@@ -285,6 +310,204 @@ fn shared_path_dated_names_gzipped() {
 #[test]
 fn shared_path_fixed_active_name_gzipped() {
     run_chaos(Variant::FixedGzip);
+}
+
+// ---------------------------------------------------------------------
+// SIGKILL chaos: processes killed in the middle of their writes.
+
+/// The proc id of planted fragments (the test itself, acting as a process
+/// killed in the middle of its write).
+const PLANTED: u32 = 9999;
+
+/// The last `<seq> <dropped>` line of a killed child's progress file.
+fn last_progress(path: &Path) -> (u64, u64) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| text.ends_with('\n') || !text.ends_with(l))
+        .filter_map(|l| {
+            let (a, b) = l.split_once(' ')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .next_back()
+        .unwrap_or((0, 0))
+}
+
+/// Appends half a record to the file being written, under the append lock
+/// as a jamless process holds it: what a process killed in the middle of
+/// its `write(2)` leaves behind.
+fn plant_fragment(dir: &Path, variant: Variant, n: u64) -> bool {
+    use std::io::Write;
+    let target = match variant {
+        Variant::Fixed | Variant::FixedGzip => dir.join("app.log"),
+        _ => {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return false;
+            };
+            let mut names: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "log"))
+                .collect();
+            names.sort();
+            match names.pop() {
+                Some(p) => p,
+                None => return false,
+            }
+        }
+    };
+    let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(&target) else {
+        return false;
+    };
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    let line = procs::record_line(PLANTED, n);
+    f.write_all(&line.as_bytes()[..line.len() / 2]).unwrap();
+    true
+}
+
+/// `nprocs` processes log to one path rotating every second; every
+/// ~300 ms one of them is killed with SIGKILL and restarted (as a new
+/// proc id), and half a record is planted into the current file. No line
+/// may hold two records or a record glued to a fragment; every record a
+/// killed process had flushed is there exactly once (or counted in its
+/// last progress line); survivors are checked in full.
+fn run_kill_chaos(variant: Variant) {
+    let secs = env_u64("JAMLESS_CHAOS_SECS", 12);
+    let nprocs = env_u64("JAMLESS_CHAOS_PROCS", 8) as u32;
+    let rate = env_u64("JAMLESS_CHAOS_RATE", 2000);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("logs");
+    let exe = std::env::current_exe().unwrap();
+    let end = Instant::now() + Duration::from_secs(secs) + Duration::from_millis(500);
+    let spawn = |id: u32| {
+        let left = end.saturating_duration_since(Instant::now());
+        let params = ChildParams {
+            proc: id,
+            dir: dir.clone(),
+            variant,
+            duration_ms: left.as_millis() as u64,
+            rate,
+            start_unix_ms: unix_ms(),
+            progress: Some(work.path().join(format!("progress-{id}"))),
+        };
+        procs::KillOnDrop(Some(procs::spawn_child(
+            &exe,
+            &[],
+            CHILD_TEST,
+            CHILD_VAR,
+            &params,
+            work.path(),
+            &format!("proc-{id}"),
+        )))
+    };
+    let mut slots: Vec<(u32, procs::KillOnDrop)> = (0..nprocs).map(|k| (k, spawn(k))).collect();
+    let mut next_id = nprocs;
+    let mut killed = Vec::new();
+    let mut planted = 0u64;
+    let mut round = 0usize;
+    // Stop killing a second before the end, so that every survivor ends
+    // on its own and reports.
+    while Instant::now() + Duration::from_millis(1500) < end {
+        std::thread::sleep(Duration::from_millis(150));
+        if plant_fragment(&dir, variant, planted) {
+            planted += 1;
+        }
+        std::thread::sleep(Duration::from_millis(150));
+        let k = round % slots.len();
+        round += 1;
+        let (id, child) = &mut slots[k];
+        if let Some(c) = &mut child.0 {
+            // Child::kill sends SIGKILL.
+            c.child.kill().unwrap();
+            c.child.wait().unwrap();
+        }
+        killed.push(*id);
+        *id = next_id;
+        *child = spawn(next_id);
+        next_id += 1;
+    }
+    let survivors: Vec<procs::ChildProc> = slots
+        .into_iter()
+        .filter_map(|(_, mut c)| c.0.take())
+        .collect();
+    let finished = procs::wait_all(survivors, Instant::now() + Duration::from_secs(90));
+    let reports: Vec<ChildReport> = finished.iter().map(|f| f.report()).collect();
+
+    let tally = Tally::of_dir(&dir);
+    assert!(
+        tally.bad.is_empty(),
+        "{variant:?} + SIGKILL: {} lines hold two records or a record glued to a fragment, e.g. {:?}",
+        tally.bad.len(),
+        &tally.bad[..tally.bad.len().min(5)]
+    );
+    assert_eq!(tally.nul_bytes, 0, "{variant:?}: NUL bytes in the files");
+    // A fragment is a killed process's record or a planted one; records of
+    // a process that ended normally are whole.
+    let killed_set: std::collections::BTreeSet<u32> = killed.iter().copied().collect();
+    for (path, line) in &tally.fragments {
+        // A fragment too short to tell whose is a killed process's or a
+        // planted one: only those cut lines.
+        if let procs::Line::Fragment { proc: Some(p), .. } = procs::parse_line(line) {
+            assert!(
+                p == PLANTED || killed_set.contains(&p),
+                "{variant:?}: fragment of a process that was not killed in {}: {line:?}",
+                path.display()
+            );
+        }
+    }
+    let mut checked_killed = 0;
+    for &id in &killed {
+        let (flushed, dropped) = last_progress(&work.path().join(format!("progress-{id}")));
+        let dups = tally.duplicates(id);
+        assert!(dups.is_empty(), "killed proc {id}: duplicated {dups:?}");
+        let missing = tally.missing(id, flushed);
+        assert!(
+            missing.len() as u64 <= dropped,
+            "killed proc {id}: {} records below its last flushed seq {flushed} missing \
+             (it counted {dropped} dropped), e.g. {:?}",
+            missing.len(),
+            &missing[..missing.len().min(10)]
+        );
+        checked_killed += u64::from(flushed > 0);
+    }
+    let mut repaired = 0;
+    for r in &reports {
+        r.assert_accounted();
+        procs::assert_process_complete(&tally, r);
+        repaired += r.extra["fragments_repaired"].as_u64().unwrap_or(0);
+    }
+    let planted_found = tally
+        .fragments
+        .iter()
+        .filter(|(_, l)| l.starts_with(&format!("proc={PLANTED} ")))
+        .count() as u64;
+    // Every planted fragment stands alone on its line (if a process later
+    // appended there; the last one in a file may still end it).
+    assert!(
+        planted_found + tally.unterminated.len() as u64 >= planted,
+        "{variant:?}: planted {planted} fragments, found {planted_found} alone"
+    );
+    assert!(
+        killed.len() as u64 >= secs * 2,
+        "only {} kills",
+        killed.len()
+    );
+    eprintln!(
+        "chaos {variant:?} + SIGKILL: {nprocs} procs x {secs} s, {} kills ({checked_killed} had \
+         flushed), {planted} fragments planted ({planted_found} found alone), {} fragments in \
+         the files, survivors repaired {repaired}, files {}",
+        killed.len(),
+        tally.fragments.len(),
+        tally.files
+    );
+}
+
+#[test]
+fn shared_path_dated_names_sigkill() {
+    run_kill_chaos(Variant::Dated);
+}
+
+#[test]
+fn shared_path_fixed_active_name_sigkill() {
+    run_kill_chaos(Variant::Fixed);
 }
 
 /// The checks above are only as good as the line parser.

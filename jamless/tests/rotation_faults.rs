@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jamless::{
     Builder, ErrorHandler, Format, HealthSnapshot, LastError, Level, Logger, Naming, Outcome,
-    RotatingFileSink, Rotation,
+    Retention, RotatingFileSink, Rotation,
 };
 use procs::{ChildReport, Tally};
 use serde::{Deserialize, Serialize};
@@ -487,12 +487,29 @@ fn removed_while_rotating(removal: Removal, fixed: bool) {
     std::thread::sleep(Duration::from_millis(2500));
     let (r, h) = report(&logger, &mut pump, &errors);
     let mut tally = Tally::of_dir(&dir);
+    // The removed files' records written after their last check were
+    // written again into the recreated files: count each record of a
+    // removed file only if it is not in a live one.
+    let live = Tally::of_dir(&dir);
+    let mut replayed = 0;
     for (path, mut f) in held {
         let mut text = String::new();
         f.read_to_string(&mut text).unwrap();
-        tally.add_text(&path, &text);
+        let only_removed: String = text
+            .lines()
+            .filter(|l| match procs::parse_line(l) {
+                procs::Line::Record { proc, seq } if live.count(proc, seq) > 0 => {
+                    replayed += 1;
+                    false
+                }
+                _ => true,
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        tally.add_text(&path, &only_removed);
     }
     assert_files_complete(&tally, &r, 0, &what);
+    eprintln!("{what}: {replayed} records of the removed files written again");
     assert_eq!(h.dropped(), 0, "{what}: nothing may be lost: {h}");
     assert!(tally.fragments.is_empty(), "{what}: {:?}", tally.fragments);
     eprintln!(
@@ -832,7 +849,16 @@ fn logrotate_against_live_writer(mode: Mode) {
         "{mode:?}: torn or merged lines: {:?}",
         &tally.bad[..tally.bad.len().min(5)]
     );
-    assert_eq!(h.dropped(), 0, "{mode:?}: the writer dropped nothing: {h}");
+    // Only a truncation can lose records, and it counts what it may
+    // have cut.
+    assert_eq!(
+        h.dropped(),
+        h.drops.file_truncated,
+        "{mode:?}: the writer dropped nothing else: {h}"
+    );
+    if mode == Mode::Create {
+        assert_eq!(h.dropped(), 0, "create: nothing lost: {h}");
+    }
     let dups = tally.duplicates(PROC);
     assert!(dups.is_empty(), "{mode:?}: duplicated records: {dups:?}");
     let missing = tally.missing(PROC, r.offered_by_test);
@@ -871,6 +897,19 @@ fn logrotate_against_live_writer(mode: Mode) {
                 &outside[..outside.len().min(10)]
             );
             assert!(missing.len() as u64 <= window_records);
+            // Every record lost in the cut is counted (file_truncated
+            // counts all that were written since the last check, so it
+            // may count a few that the copy did keep).
+            assert!(
+                missing.len() as u64 <= h.drops.file_truncated,
+                "copytruncate: {} records missing, {} counted: {h}",
+                missing.len(),
+                h.drops.file_truncated
+            );
+            // ... and says so in the log itself.
+            if h.drops.file_truncated > 0 {
+                assert!(tally.notices > 0, "copytruncate: no drop notice in the log");
+            }
             // A line cut by the copy (read while being appended) is lost
             // with the truncation; it must be a record that is missing.
             for (_, s) in tally.fragment_records() {
@@ -915,4 +954,121 @@ fn logrotate_create_against_live_writer() {
 #[test]
 fn logrotate_copytruncate_against_live_writer() {
     logrotate_against_live_writer(Mode::CopyTruncate);
+}
+
+/// A size-limited tmpfs fills up with this logger's own rotated files
+/// (64 KiB each) while it logs fast; with `free_space_on_enospc` the
+/// housekeeper deletes the oldest of them whenever a write fails with
+/// ENOSPC, and logging goes on. Other programs' files in the same
+/// directory, files named like the logger's but of another prefix, and
+/// the file being written are never touched; every deletion is reported
+/// and counted; every record after the oldest one kept is in the files
+/// or counted as dropped.
+#[test]
+fn disk_full_frees_space_by_deleting_the_oldest_rotated_files() {
+    let work = tempfile::tempdir().unwrap();
+    let mut mounts = Mounts::default();
+    mounts.tmpfs(work.path(), "1m");
+    let dir = work.path().join("logs");
+    fs::create_dir(&dir).unwrap();
+    // Other programs' files: must survive.
+    let foreign = [
+        (dir.join("other-program.dat"), 200 << 10),
+        (dir.join("db.2026-01-01.log"), 50 << 10),
+        (dir.join("app.notes"), 10 << 10),
+    ];
+    for (path, len) in &foreign {
+        fs::write(path, vec![b'z'; *len]).unwrap();
+    }
+    let sink = RotatingFileSink::builder(Naming::new(&dir, "app"))
+        .max_bytes(64 << 10)
+        .retention(Retention::new().free_space_on_enospc(true))
+        .build()
+        .unwrap();
+    let stats = sink.stats();
+    let (handler, errors) = common::collecting_handler();
+    let (logger, _guard) = failing_fast(sink, handler, Duration::from_secs(20))
+        .build()
+        .unwrap();
+    // About 1 MB/s: the 1 MiB file system is full after well under a
+    // second, and again and again after that.
+    let mut pump = Pump::start(&logger, 10_000);
+    let t0 = Instant::now();
+    while stats.files_freed() < 10 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the housekeeper freed only {} files: {}",
+            stats.files_freed(),
+            logger.health()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let (r, h) = report(&logger, &mut pump, &errors);
+    for (path, len) in &foreign {
+        assert_eq!(
+            fs::metadata(path).map(|m| m.len()).ok(),
+            Some(*len as u64),
+            "{} was touched",
+            path.display()
+        );
+    }
+    // This logger's files only (the foreign ones hold no records).
+    let mut tally = Tally::default();
+    for e in fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("app.") && name.ends_with(".log") {
+            tally.add_file(&procs::read_log_file(&path));
+        }
+    }
+    assert!(
+        tally.bad.is_empty(),
+        "{:?}",
+        &tally.bad[..tally.bad.len().min(5)]
+    );
+    assert!(tally.duplicates(PROC).is_empty());
+    // The deleted files were the oldest: every record from the oldest one
+    // still on disk on is there, or counted as dropped.
+    let first = (0..r.offered_by_test)
+        .find(|&s| tally.count(PROC, s) > 0)
+        .expect("records on disk");
+    let missing_later = (first..r.offered_by_test)
+        .filter(|&s| tally.count(PROC, s) == 0)
+        .count() as u64;
+    assert!(
+        missing_later <= h.dropped(),
+        "{missing_later} records missing after the oldest kept, {} counted: {h}",
+        h.dropped()
+    );
+    // The newest records were written: logging kept working.
+    assert_eq!(tally.count(PROC, r.offered_by_test - 1), 1, "{h}");
+    let reported = errors
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.message.contains("deleted") && e.message.contains("to make room"))
+        .count() as u64;
+    assert!(
+        reported > 0,
+        "deletions not reported: {:?}",
+        r.error_classes
+    );
+    // Each file deleted held 64 KiB (one line more at most).
+    assert!(
+        stats.bytes_freed() >= stats.files_freed() * (60 << 10),
+        "{}",
+        stats.bytes_freed()
+    );
+    eprintln!(
+        "disk full with free_space_on_enospc: offered {}, written {}, dropped {}, \
+         {} files ({} bytes) deleted, first record kept {first}, files now {}, errors {:?}",
+        r.offered_by_test,
+        h.written,
+        h.dropped(),
+        stats.files_freed(),
+        stats.bytes_freed(),
+        tally.files,
+        r.error_classes
+    );
 }

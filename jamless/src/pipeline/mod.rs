@@ -191,6 +191,8 @@ pub(crate) struct PipelineConfig {
 pub(crate) struct PipelineShared {
     pub(crate) name: String,
     pub(crate) sink_description: String,
+    /// The sink's own counters, if it keeps any.
+    pub(crate) sink_stats: Option<crate::sink::SinkStats>,
     pub(crate) essential: bool,
     pub(crate) counters: Counters,
     /// Its own status with several pipelines; the logger's with one.

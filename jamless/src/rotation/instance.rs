@@ -64,7 +64,18 @@ impl InstanceEnv {
 /// value that cannot be found (no host name), a tag that is empty after
 /// sanitising, or one that would read as a date or size index in a file
 /// name (all digits, or a date).
+#[cfg(test)]
 pub(crate) fn expand(template: &str, env: &InstanceEnv) -> Result<String, Error> {
+    expand_noted(template, env).map(|(tag, _)| tag)
+}
+
+/// [`expand`], and a note for the error handler when sanitising changed
+/// the expanded value (a `$POD_NAME` of `../../etc`, a `/` or a NUL in a
+/// template): the tag is still used, sanitised, and the user is told.
+pub(crate) fn expand_noted(
+    template: &str,
+    env: &InstanceEnv,
+) -> Result<(String, Option<String>), Error> {
     let mut raw = String::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -110,7 +121,14 @@ pub(crate) fn expand(template: &str, env: &InstanceEnv) -> Result<String, Error>
             "instance tag {tag:?} would read as a size index or a date in file names"
         )));
     }
-    Ok(tag)
+    let note = (tag != raw).then(|| {
+        format!(
+            "instance tag {template:?} expanded to {raw:?}, which is not a safe file name \
+             part (only A-Z a-z 0-9 . _ - are kept, no '..', no leading or trailing '.'); \
+             using {tag:?}"
+        )
+    });
+    Ok((tag, note))
 }
 
 /// Keeps `[A-Za-z0-9._-]`, replaces anything else with `_`, breaks up
@@ -254,5 +272,35 @@ mod tests {
         let env = InstanceEnv::from_process();
         assert_eq!(env.pid, std::process::id());
         assert!(expand("{random}", &env).is_ok());
+    }
+
+    #[test]
+    fn hostile_pod_names_are_sanitised_and_noted() {
+        for pod in ["../../etc/x", "a/b", "..", "x\0y", "/abs"] {
+            let env = InstanceEnv {
+                pod_name: Some(pod.to_string()),
+                ..InstanceEnv::default()
+            };
+            let (tag, note) = expand_noted("{pod}", &env).unwrap();
+            assert!(
+                !tag.contains(['/', '\0']) && !tag.contains(".."),
+                "{pod:?} -> {tag:?}"
+            );
+            let note = note.unwrap_or_else(|| panic!("{pod:?}: sanitised without a note"));
+            assert!(note.contains(&format!("{tag:?}")), "{note}");
+        }
+        // A clean value needs no note.
+        let env = InstanceEnv {
+            pod_name: Some("web-7f9c".into()),
+            ..InstanceEnv::default()
+        };
+        assert_eq!(
+            expand_noted("{pod}", &env).unwrap(),
+            ("web-7f9c".into(), None)
+        );
+        // A NUL or '/' in the template itself is sanitised and noted too.
+        let (tag, note) = expand_noted("a/\0b", &env).unwrap();
+        assert_eq!(tag, "a__b");
+        assert!(note.is_some());
     }
 }

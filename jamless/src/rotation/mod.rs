@@ -69,7 +69,7 @@ pub(crate) use self::{
     compress::{compress_file_until, recover, CompressOutcome},
     instance::InstanceEnv,
     naming::Names,
-    retention::plan,
+    retention::{oldest_to_free, plan},
     scan::{highest_index, scan},
     schedule::{next_boundary, period_label, period_start},
 };

@@ -112,9 +112,12 @@ impl Naming {
     pub(crate) fn resolve(&self, env: &InstanceEnv) -> Result<Names, Error> {
         check_prefix(&self.prefix)?;
         check_suffix(&self.suffix)?;
-        let tag = match &self.tag {
-            Some(template) => Some(instance::expand(template, env)?),
-            None => None,
+        let (tag, note) = match &self.tag {
+            Some(template) => {
+                let (tag, note) = instance::expand_noted(template, env)?;
+                (Some(tag), note)
+            }
+            None => (None, None),
         };
         Ok(Names {
             dir: self.dir.clone(),
@@ -122,6 +125,7 @@ impl Naming {
             suffix: self.suffix.clone(),
             tag,
             fixed_active: self.fixed_active,
+            note,
         })
     }
 }
@@ -172,6 +176,9 @@ pub(crate) struct Names {
     suffix: String,
     tag: Option<String>,
     fixed_active: bool,
+    /// Why the instance tag differs from its expansion, if it does: for
+    /// the error handler.
+    note: Option<String>,
 }
 
 /// What a file name says about the file.
@@ -191,6 +198,11 @@ impl Names {
     /// The log directory.
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The note on a sanitised instance tag, if any.
+    pub(crate) fn note(&self) -> Option<&str> {
+        self.note.as_deref()
     }
 
     /// The expanded instance tag.

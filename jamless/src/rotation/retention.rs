@@ -109,6 +109,7 @@ pub struct Retention {
     max_total_bytes: Option<u64>,
     compress: Compression,
     grace: Option<Duration>,
+    free_space_on_enospc: bool,
 }
 
 impl Retention {
@@ -154,6 +155,27 @@ impl Retention {
     pub fn grace(mut self, grace: Duration) -> Retention {
         self.grace = Some(grace);
         self
+    }
+
+    /// When a write fails because the disk is full (`ENOSPC`, `EDQUOT`),
+    /// let the housekeeper delete this logger's oldest rotated files, one
+    /// at a time, until writing works again (default `false`: wait for
+    /// space, holding the batch, then fall back or drop and count).
+    ///
+    /// Only files named by this sink's [`Naming`](super::Naming) are
+    /// candidates, oldest first; the file being written and every file of
+    /// its period from its split on are never deleted, nor is any other
+    /// file in the directory. The grace does not apply: a full disk is
+    /// already losing records. Each deletion is reported through the
+    /// error handler and counted ([`crate::FileStats::files_freed`]).
+    pub fn free_space_on_enospc(mut self, yes: bool) -> Retention {
+        self.free_space_on_enospc = yes;
+        self
+    }
+
+    /// Whether [`Retention::free_space_on_enospc`] was asked for.
+    pub(crate) fn frees_space(&self) -> bool {
+        self.free_space_on_enospc
     }
 
     /// The compression asked for.
@@ -285,6 +307,23 @@ pub(crate) fn plan(
         }
     }
     plan
+}
+
+/// The oldest file (with its compressed copies) that may be deleted to
+/// free space: strictly older, by period and split index, than the file
+/// being written (`current`), and not an active path. Empty if there is
+/// none.
+pub(crate) fn oldest_to_free(
+    files: &[Observed],
+    current: (Timestamp, u32),
+    active: &[PathBuf],
+) -> Vec<PathBuf> {
+    group(files)
+        .into_iter()
+        .filter(|unit| (unit.start, unit.index) < current)
+        .find(|unit| !unit.paths().any(|path| active.contains(path)))
+        .map(|unit| unit.paths().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// Groups files into units, oldest first.

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{plan, Compression, Observed, Plan, Retention};
+use super::{oldest_to_free, plan, Compression, Observed, Plan, Retention};
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
@@ -418,4 +418,35 @@ fn validation() {
         ("a.log", Compression::None)
     );
     assert_eq!(Compression::from_name("gz"), ("gz", Compression::None));
+}
+
+#[test]
+fn freeing_space_takes_the_oldest_file_older_than_the_one_written() {
+    let files = vec![
+        daily(25, 0, true, 10),
+        daily(25, 0, false, 10),
+        daily(26, 0, false, 10),
+        daily(27, 0, false, 10),
+        daily(27, 1, false, 10),
+        daily(27, 2, false, 10),
+    ];
+    let today = daily(27, 1, false, 0);
+    let current = (today.period_start, 1);
+    let writing = std::slice::from_ref(&today.path);
+    // The oldest unit goes whole: the file and its compressed copy.
+    let first = oldest_to_free(&files, current, writing);
+    assert_eq!(
+        names(&first),
+        ["app.2026-11-25.log", "app.2026-11-25.log.gz"]
+    );
+    // Today's earlier split is older than the one being written.
+    let rest: Vec<Observed> = files[2..].to_vec();
+    let first = oldest_to_free(&rest[1..], current, writing);
+    assert_eq!(names(&first), ["app.2026-11-27.log"]);
+    // Never the file being written, nor a newer split, nor an active path.
+    let left = vec![daily(27, 1, false, 10), daily(27, 2, false, 10)];
+    assert!(oldest_to_free(&left, current, writing).is_empty());
+    let active = vec![daily(26, 0, false, 10).path];
+    let only = vec![daily(26, 0, false, 10)];
+    assert!(oldest_to_free(&only, current, &active).is_empty());
 }

@@ -13,30 +13,43 @@
 //!   user allows links.
 //! * No error is sticky: after any failed write the file is closed and the
 //!   next write reopens the path, recreating a deleted file or directory.
-//! * [`Sink::maintain`] notices within `check_interval` that the path no
-//!   longer names the open file (deleted, moved by logrotate, replaced by a
-//!   link) and closes it so the next write reopens the path.
+//! * Nothing is lost to a deleted file: every write first checks the open
+//!   file's link count (and, at most every `check_interval`, that the path
+//!   still names it); records written into a file deleted since the last
+//!   check are written again into the recreated file. A file moved away
+//!   (logrotate `create`, `mv`) keeps its records and is not written twice.
+//! * A truncation by another program (`copytruncate`) is noticed and the
+//!   records that may have been cut are reported
+//!   ([`crate::DropCause::FileTruncated`]).
+//! * Records of several processes appending to one file never share a
+//!   line, even when one of them is killed in the middle of a write (see
+//!   [`super::fs`]).
+//! * A log directory writable by other users is reported once, as a
+//!   warning through the error handler.
 //!
 //! [`FileSinkBuilder::build`] does no I/O; the file is opened by the first
 //! write, on the writer thread.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::classify::{classified, classify_open, IoErrorClass};
-use super::{classify, Sink};
+pub(crate) use super::fs::OpenFile;
+use super::fs::{self as sinkfs, Appender, FileStats, Found};
+use super::{LineEntry, LineMeta, Lines, LostLines, Sink};
 
 /// Permission bits of a created log file unless [`FileSinkBuilder::mode`]
 /// says otherwise.
 const DEFAULT_MODE: u32 = 0o640;
 /// Permission bits of directories the sink creates.
 const DIR_MODE: u32 = 0o750;
-/// How often [`Sink::maintain`] checks the path unless
-/// [`FileSinkBuilder::check_interval`] says otherwise.
-const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the path is compared with the open file unless
+/// [`FileSinkBuilder::check_interval`] says otherwise. The open file's own
+/// link count is checked before every write.
+pub(crate) const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_millis(5);
 
 /// Configures a [`FileSink`].
 ///
@@ -97,12 +110,18 @@ impl FileSinkBuilder {
         self
     }
 
-    /// How often [`Sink::maintain`] checks that the path still names the open
-    /// file (default one second). Zero checks on every call.
+    /// How often a write (or [`Sink::maintain`]) checks that the path still
+    /// names the open file (default 5 ms); a file moved away is noticed
+    /// within this time. Zero checks on every call. Whether the open file
+    /// was deleted is checked before every write regardless.
     #[must_use]
     pub fn check_interval(mut self, interval: Duration) -> FileSinkBuilder {
         self.check_interval = interval;
         self
+    }
+
+    pub(crate) fn follows_symlinks(&self) -> bool {
+        self.follow_symlinks
     }
 
     /// Makes the sink. Does no I/O: the file is opened by the first write.
@@ -110,35 +129,27 @@ impl FileSinkBuilder {
     pub fn build(self) -> FileSink {
         FileSink {
             config: self,
-            current: None,
+            appender: Appender::new(),
             last_check: None,
+            dir_checked: false,
         }
     }
 }
 
 /// Appends lines to a file, reopening the path whenever the file it had open
-/// is gone, moved or replaced, or a write failed.
+/// is gone, moved or replaced, or a write failed; records written into a
+/// file deleted under it are written again into the new one.
 ///
 /// Made by [`FileSinkBuilder`].
 #[derive(Debug)]
 pub struct FileSink {
     config: FileSinkBuilder,
-    /// The open file, if any; `None` means the next write opens the path.
-    current: Option<OpenFile>,
+    /// The open file and what was written into it since its last check.
+    appender: Appender,
     /// The `now` of the last check made by `maintain`.
     last_check: Option<SystemTime>,
-}
-
-/// An open log file and the identity it had when opened.
-#[derive(Debug)]
-pub(crate) struct OpenFile {
-    pub(crate) file: File,
-    pub(crate) dev: u64,
-    pub(crate) ino: u64,
-    /// The path it was opened from, which `maintain` checks. Kept apart
-    /// from the configured path so that rotation can change the target
-    /// between writes.
-    pub(crate) path: PathBuf,
+    /// The log directory's permissions were checked (once, at start).
+    dir_checked: bool,
 }
 
 impl FileSink {
@@ -148,13 +159,28 @@ impl FileSink {
         &self.config.path
     }
 
-    /// The open file, opening the configured path first if needed.
-    fn file(&mut self) -> io::Result<&mut OpenFile> {
-        let file = match self.current.take() {
-            Some(file) => file,
-            None => self.config.open_path(&self.config.path)?,
-        };
-        Ok(self.current.insert(file))
+    /// A handle to what this sink has seen happen to its file (fragments
+    /// repaired, records written again after a deletion, truncations);
+    /// take it before handing the sink to the logger.
+    #[must_use]
+    pub fn stats(&self) -> FileStats {
+        self.appender.stats()
+    }
+
+    /// Reopens the path now and writes into it what a deleted file held.
+    fn reopen_now(&mut self) -> io::Result<()> {
+        let open = self.config.open_path(&self.config.path)?;
+        self.appender.install(open)
+    }
+
+    /// Checks the open file; a deleted one is replaced at once, so that
+    /// its unverified records reach the new file even if nothing more is
+    /// logged.
+    fn verify(&mut self, path_due: bool) -> io::Result<()> {
+        match self.appender.check(path_due, self.config.follow_symlinks)? {
+            Found::InPlace | Found::Moved => Ok(()),
+            Found::Unlinked => self.reopen_now(),
+        }
     }
 }
 
@@ -185,108 +211,149 @@ impl FileSinkBuilder {
     }
 
     /// One attempt at opening `path`; the raw error on failure.
+    ///
+    /// A regular file is opened for reading too (`O_RDWR | O_APPEND`): a
+    /// write reads the file's last byte to see whether another process
+    /// left half a line there. A FIFO is opened write-only, so that one
+    /// without a reader fails with `ENXIO` instead of the sink becoming its
+    /// own reader; so is a file this process may not read.
     fn open_once(&self, path: &Path) -> io::Result<OpenFile> {
+        // Look first: even opening a FIFO for reading and closing it again
+        // would wake a reader blocked in its open and then show it EOF.
+        let meta = if self.follow_symlinks {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        };
+        if meta.is_ok_and(|m| !m.file_type().is_file()) {
+            return self.open_with(path, false);
+        }
+        match self.open_with(path, true) {
+            Ok(open) if open.regular => return Ok(open),
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {}
+            Err(err) => return Err(err),
+        }
+        self.open_with(path, false)
+    }
+
+    fn open_with(&self, path: &Path, read: bool) -> io::Result<OpenFile> {
         let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
         if !self.follow_symlinks {
             flags |= libc::O_NOFOLLOW;
         }
-        // `append` gives O_WRONLY | O_APPEND; without `truncate` there is no
-        // O_TRUNC.
+        // `append` gives O_APPEND; without `truncate` there is no O_TRUNC.
         let file = OpenOptions::new()
+            .read(read)
             .append(true)
             .create(true)
             .mode(self.mode)
             .custom_flags(flags)
             .open(path)?;
         clear_nonblocking(&file)?;
-        let meta = file.metadata()?;
-        Ok(OpenFile {
-            file,
-            dev: meta.dev(),
-            ino: meta.ino(),
-            path: path.to_path_buf(),
-        })
-    }
-}
-
-impl OpenFile {
-    /// Whether the path this file was opened from still names it.
-    pub(crate) fn still_in_place(&self, follow_symlinks: bool) -> io::Result<bool> {
-        let open = self;
-        let meta = if follow_symlinks {
-            fs::metadata(&open.path)
-        } else {
-            fs::symlink_metadata(&open.path)
-        };
-        match meta {
-            // A link planted at the path (when links are not followed) is an
-            // inode of its own, so it never matches the open file.
-            Ok(meta) => Ok(meta.dev() == open.dev && meta.ino() == open.ino),
-            // ENOTDIR: a directory on the path was replaced by a file.
-            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(err) if err.raw_os_error() == Some(libc::ENOTDIR) => Ok(false),
-            Err(err) => {
-                let context = format!("stat {}", open.path.display());
-                Err(classified(classify(&err), context, err))
-            }
-        }
+        OpenFile::new(file, path)
     }
 }
 
 impl Sink for FileSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if buf.is_empty() {
+        let entries = plain_entries(buf);
+        self.write_lines(&Lines::new(buf, 0, &entries))
+    }
+
+    fn write_lines(&mut self, lines: &Lines<'_>) -> io::Result<usize> {
+        if lines.bytes().is_empty() {
             return Ok(0);
         }
-        let open = self.file()?;
-        match open.file.write(buf) {
-            Ok(n) => Ok(n),
-            Err(err) => {
-                let context = format!("write {}", open.path.display());
-                // Never keep a file that failed: the next write reopens the
-                // path, which recreates a deleted file or directory.
-                self.current = None;
-                Err(classified(classify(&err), context, err))
-            }
-        }
+        let config = &self.config;
+        self.appender.write(
+            lines,
+            usize::MAX,
+            config.check_interval,
+            config.follow_symlinks,
+            || config.open_path(&config.path),
+        )
+    }
+
+    fn take_lost(&mut self) -> Option<LostLines> {
+        self.appender.take_lost()
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        // Nothing is buffered: every write went to the kernel.
-        Ok(())
+        // Nothing is buffered: every write went to the kernel. But a file
+        // deleted since the last write must get its records back now.
+        self.verify(false)
     }
 
     fn reopen(&mut self) -> io::Result<()> {
-        self.current = None;
-        let file = self.config.open_path(&self.config.path)?;
-        self.current = Some(file);
-        Ok(())
+        self.appender.retire();
+        self.reopen_now()
     }
 
     fn maintain(&mut self, now: SystemTime) -> io::Result<()> {
-        let Some(open) = &self.current else {
-            // Nothing open: the next write opens the path anyway.
-            return Ok(());
-        };
-        if let Some(last) = self.last_check {
-            // A clock that went backwards counts as due.
-            if now
-                .duration_since(last)
-                .is_ok_and(|elapsed| elapsed < self.config.check_interval)
-            {
-                return Ok(());
+        if !std::mem::replace(&mut self.dir_checked, true) {
+            let dir = parent_dir(&self.config.path).unwrap_or(Path::new("."));
+            if let Some(warning) = sinkfs::unsafe_dir(dir) {
+                return Err(classified(
+                    IoErrorClass::PermissionDenied,
+                    "warning".into(),
+                    io::Error::other(warning),
+                ));
             }
         }
-        self.last_check = Some(now);
-        if !open.still_in_place(self.config.follow_symlinks)? {
-            self.current = None;
+        if !self.appender.is_open() {
+            // Nothing open: the next write opens the path anyway.
+            return Ok(());
         }
-        Ok(())
+        // A clock that went backwards counts as due.
+        let path_due = self.last_check.is_none_or(|last| {
+            now.duration_since(last)
+                .map_or(true, |elapsed| elapsed >= self.config.check_interval)
+        });
+        if path_due {
+            self.last_check = Some(now);
+        }
+        self.verify(path_due)
+    }
+
+    fn close(&mut self) -> io::Result<()> {
+        let result = self.verify(false);
+        // Whatever a deleted file held and could not be written again is
+        // lost now: say so.
+        self.appender.abandon();
+        result
     }
 
     fn describe(&self) -> String {
         format!("file:{}", self.config.path.display())
     }
+
+    fn stats(&self) -> Option<super::SinkStats> {
+        Some(self.stats().sink_stats())
+    }
+}
+
+/// Line entries for bytes that come without metadata (a direct
+/// [`Sink::write`] call): each line counts as an `INFO` record.
+pub(crate) fn plain_entries(buf: &[u8]) -> Vec<LineEntry> {
+    let meta = LineMeta {
+        level: crate::Level::Info,
+        timestamp_unix_ns: 0,
+        notice: false,
+    };
+    let mut entries = Vec::new();
+    let mut start = 0;
+    while let Some(i) = buf[start..].iter().position(|&b| b == b'\n') {
+        start += i + 1;
+        entries.push(LineEntry { end: start, meta });
+    }
+    if entries.last().is_none_or(|e| e.end != buf.len()) && !buf.is_empty() {
+        entries.push(LineEntry {
+            end: buf.len(),
+            meta,
+        });
+    }
+    entries
 }
 
 /// The directory `path` is in, or `None` for a bare file name (the current

@@ -2,7 +2,7 @@
 //! a tiny tmpfs.
 
 use std::fs::{self, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{symlink, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::super::classify::{classify, IoErrorClass};
-use super::super::Sink;
-use super::{FileSink, FileSinkBuilder};
+use super::super::{Lines, Sink};
+use super::{plain_entries, FileSink, FileSinkBuilder};
 
 /// An arbitrary fixed "now" for injected time.
 fn t0() -> SystemTime {
@@ -119,14 +119,15 @@ fn open_flags_are_append_cloexec_and_blocking() {
     let path = dir.path().join("app.log");
     let mut s = sink(&path);
     s.reopen().unwrap();
-    let fd = s.current.as_ref().unwrap().file.as_raw_fd();
+    let fd = s.appender.file().unwrap().file.as_raw_fd();
     let info = fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
     let flags = info
         .lines()
         .find_map(|l| l.strip_prefix("flags:"))
         .map(|f| i32::from_str_radix(f.trim(), 8).unwrap())
         .unwrap();
-    assert_eq!(flags & libc::O_ACCMODE, libc::O_WRONLY, "{flags:o}");
+    // Read access for the fragment check (the file's last byte).
+    assert_eq!(flags & libc::O_ACCMODE, libc::O_RDWR, "{flags:o}");
     assert_ne!(flags & libc::O_APPEND, 0, "{flags:o}");
     assert_ne!(flags & libc::O_CLOEXEC, 0, "{flags:o}");
     assert_eq!(flags & libc::O_NONBLOCK, 0, "{flags:o}");
@@ -162,55 +163,65 @@ fn two_sinks_on_one_path_both_append() {
 }
 
 #[test]
-fn deleted_file_is_recreated_after_maintain() {
+fn deleted_file_is_recreated_and_unverified_records_written_again() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     let mut s = sink(&path);
     put(&mut s, "first\n");
+    // Checked while still linked: "first" was delivered, the deletion
+    // below is the user's and is not undone.
     s.maintain(t0()).unwrap();
     fs::remove_file(&path).unwrap();
-
-    // Within the interval nothing is checked: the write goes, silently, to
-    // the deleted file (POSIX) and the path stays absent.
-    s.maintain(t0() + secs(0.5)).unwrap();
-    put(&mut s, "lost in the unlinked inode\n");
-    assert!(!path.exists());
-
-    // Past the interval the check notices and the next write recreates it.
-    s.maintain(t0() + secs(1.0)).unwrap();
+    // The next write sees the open file's link count at zero and goes to a
+    // recreated file.
     put(&mut s, "second\n");
     assert_eq!(read(&path), "second\n");
+    // Deleted after "third" was written and before any check: "third" is
+    // written again, by maintain even if nothing more is logged.
+    put(&mut s, "third\n");
+    fs::remove_file(&path).unwrap();
+    s.maintain(t0() + secs(0.001)).unwrap();
+    assert_eq!(read(&path), "third\n");
+    assert_eq!(s.stats().unlinks_seen(), 2);
+    assert_eq!(s.stats().records_replayed(), 1);
+    put(&mut s, "fourth\n");
+    assert_eq!(read(&path), "third\nfourth\n");
+    assert!(s.take_lost().is_none());
 }
 
 #[test]
-fn maintain_checks_at_most_every_interval() {
+fn maintain_checks_the_path_at_most_every_interval() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
+    let moved = dir.path().join("app.log.1");
     let mut s = FileSinkBuilder::new(&path)
         .check_interval(Duration::from_secs(10))
         .build();
     put(&mut s, "a\n");
     s.maintain(t0()).unwrap();
-    fs::remove_file(&path).unwrap();
+    fs::rename(&path, &moved).unwrap();
     s.maintain(t0() + secs(9.9)).unwrap();
-    assert!(s.current.is_some(), "checked before the interval");
+    assert!(s.appender.is_open(), "checked before the interval");
     // A clock that went backwards counts as due.
     s.maintain(t0() - secs(1.0)).unwrap();
-    assert!(s.current.is_none(), "backwards clock not treated as due");
+    assert!(!s.appender.is_open(), "backwards clock not treated as due");
+    // Moved, not deleted: its record stays there and is not written again.
+    put(&mut s, "b\n");
+    assert_eq!(read(&moved), "a\n");
+    assert_eq!(read(&path), "b\n");
 
     // Interval zero: every call checks.
     let mut s = FileSinkBuilder::new(&path)
         .check_interval(Duration::ZERO)
         .build();
-    put(&mut s, "b\n");
     s.maintain(t0()).unwrap();
-    fs::remove_file(&path).unwrap();
+    fs::rename(&path, &moved).unwrap();
     s.maintain(t0()).unwrap();
-    assert!(s.current.is_none());
+    assert!(!s.appender.is_open());
 }
 
 #[test]
-fn removed_directory_is_detected_by_maintain_and_recreated() {
+fn removed_directory_is_recreated_and_records_written_again() {
     let dir = tempfile::tempdir().unwrap();
     let logdir = dir.path().join("logs");
     let path = logdir.join("app.log");
@@ -218,17 +229,14 @@ fn removed_directory_is_detected_by_maintain_and_recreated() {
     put(&mut s, "before\n");
     s.maintain(t0()).unwrap();
     fs::remove_dir_all(&logdir).unwrap();
-
-    // Without maintain the write succeeds silently into the deleted file,
-    // and the directory stays gone: only maintain can notice.
-    put(&mut s, "into the void\n");
-    assert!(!logdir.exists());
-
-    s.maintain(t0() + secs(1.0)).unwrap();
-    assert!(s.current.is_none(), "maintain did not notice");
+    // The write notices the deleted file and recreates the directory.
     put(&mut s, "after\n");
     assert_eq!(read(&path), "after\n");
     assert!(fs::metadata(&logdir).unwrap().is_dir());
+    // Removed right after a write: maintain writes it again.
+    fs::remove_dir_all(&logdir).unwrap();
+    s.maintain(t0() + secs(1.0)).unwrap();
+    assert_eq!(read(&path), "after\n");
 }
 
 #[test]
@@ -238,16 +246,21 @@ fn directory_replaced_by_a_file_is_noticed_and_reported() {
     let path = logdir.join("app.log");
     let mut s = sink(&path);
     put(&mut s, "before\n");
-    s.maintain(t0()).unwrap();
     fs::remove_dir_all(&logdir).unwrap();
     fs::write(&logdir, "not a directory\n").unwrap();
-    // stat fails with ENOTDIR: the path cannot name the open file.
-    s.maintain(t0() + secs(1.0)).unwrap();
-    assert!(s.current.is_none());
+    // The file is gone and cannot be recreated: ENOTDIR, reported.
+    let err = s.maintain(t0() + secs(1.0)).unwrap_err();
+    assert_eq!(os_code(&err), Some(libc::ENOTDIR), "{err}");
+    assert!(!s.appender.is_open());
     let err = s.write(b"x\n").unwrap_err();
     assert_eq!(os_code(&err), Some(libc::ENOTDIR), "{err}");
     assert_eq!(classify(&err), IoErrorClass::Other, "{err}");
     assert_eq!(read(&logdir), "not a directory\n");
+    // Shutting down with "before" unwritable reports it lost.
+    s.close().unwrap();
+    let lost = s.take_lost().expect("reported lost");
+    assert_eq!(lost.cause, crate::DropCause::FileUnlinked);
+    assert_eq!(lost.by_level.iter().sum::<u64>(), 1);
 }
 
 #[test]
@@ -328,7 +341,7 @@ fn reopen_returns_the_open_error() {
     let mut s = sink(&path);
     let err = s.reopen().unwrap_err();
     assert_eq!(classify(&err), IoErrorClass::PermissionDenied, "{err}");
-    assert!(s.current.is_none());
+    assert!(!s.appender.is_open());
 }
 
 #[test]
@@ -371,7 +384,7 @@ fn symlink_followed_when_allowed() {
     put(&mut s, "new\n");
     // maintain compares with the link's target, so it does not churn.
     s.maintain(t0()).unwrap();
-    assert!(s.current.is_some());
+    assert!(s.appender.is_open());
     put(&mut s, "newer\n");
     assert_eq!(read(&target), "old\nnew\nnewer\n");
 }
@@ -387,8 +400,8 @@ fn symlink_swapped_in_while_open_is_noticed_and_refused() {
     s.maintain(t0()).unwrap();
     fs::remove_file(&path).unwrap();
     symlink(&target, &path).unwrap();
-    s.maintain(t0() + secs(1.0)).unwrap();
-    assert!(s.current.is_none());
+    s.maintain(t0() + secs(1.0)).unwrap_err();
+    assert!(!s.appender.is_open());
     let err = s.write(b"planted\n").unwrap_err();
     assert_eq!(classify(&err), IoErrorClass::PermissionDenied, "{err}");
     assert_eq!(read(&target), "");
@@ -563,13 +576,15 @@ fn disk_full_is_reported_and_recovers() {
     let err = err.expect("the 64k tmpfs never filled up");
     assert_eq!(classify(&err), IoErrorClass::DiskFull, "{err}");
     assert_eq!(os_code(&err), Some(libc::ENOSPC), "{err}");
-    assert!(s.current.is_none(), "the failed file was kept open");
+    assert!(!s.appender.is_open(), "the failed file was kept open");
     // Still full: still an error, never a panic.
     assert!(s.write(line.as_bytes()).is_err());
     // The counts were honest: the file holds exactly what was reported.
     assert_eq!(fs::metadata(&path).unwrap().len(), written as u64);
     eprintln!("disk full after {written} bytes, {short} short write(s): {err}");
 
+    // A line cut short by the full disk gets a newline before the next one.
+    let cut_short = fs::read(&path).unwrap().last().is_some_and(|&b| b != b'\n');
     fs::remove_file(&filler).unwrap();
     // The space comes back once the last descriptor of the filler closes;
     // a process forked meanwhile by a parallel test may hold a copy for a
@@ -588,8 +603,78 @@ fn disk_full_is_reported_and_recovers() {
         }
     }
     let content = fs::read(&path).unwrap();
-    assert_eq!(content.len(), written + "after\n".len());
+    let repair = usize::from(cut_short);
+    assert_eq!(content.len(), written + repair + "after\n".len());
     assert!(content.ends_with(b"after\n"));
+    assert_eq!(s.stats().fragments_repaired(), repair as u64);
     drop(s);
     drop(tmpfs);
+}
+
+#[test]
+fn truncation_reports_the_records_written_since_the_last_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let mut s = sink(&path);
+    put(&mut s, "a\n");
+    s.maintain(t0()).unwrap();
+    put(&mut s, "b\nc\n");
+    // copytruncate's cut: the file is emptied under the open descriptor.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    put(&mut s, "d\n");
+    let lost = s.take_lost().expect("the truncation is reported");
+    assert_eq!(lost.cause, crate::DropCause::FileTruncated);
+    assert_eq!(lost.by_level, [0, 0, 2, 0, 0], "b and c may be lost");
+    assert!(s.take_lost().is_none());
+    assert_eq!(s.stats().truncations_seen(), 1);
+    // O_APPEND: no hole, the next line is at the new end.
+    assert_eq!(read(&path), "d\n");
+    // Growing again is not a truncation.
+    put(&mut s, "e\n");
+    s.maintain(t0() + secs(1.0)).unwrap();
+    assert!(s.take_lost().is_none());
+}
+
+#[test]
+fn another_writers_fragment_gets_a_newline_before_our_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let mut s = sink(&path);
+    put(&mut s, "one\n");
+    // A process killed in the middle of its write leaves this behind.
+    let mut other = fs::OpenOptions::new().append(true).open(&path).unwrap();
+    other.write_all(b"half a rec").unwrap();
+    put(&mut s, "two\n");
+    assert_eq!(read(&path), "one\nhalf a rec\ntwo\n");
+    assert_eq!(s.stats().fragments_repaired(), 1);
+    // Our own line, resumed after a short write, is continued in place.
+    let entries = plain_entries(b"thr");
+    let n = s.write_lines(&Lines::new(b"thr", 0, &entries)).unwrap();
+    assert_eq!(n, 3);
+    put(&mut s, "ee\n");
+    assert_eq!(read(&path), "one\nhalf a rec\ntwo\nthree\n");
+    assert_eq!(s.stats().fragments_repaired(), 1);
+}
+
+#[test]
+fn a_world_writable_log_directory_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let logdir = dir.path().join("shared");
+    fs::create_dir(&logdir).unwrap();
+    fs::set_permissions(&logdir, fs::Permissions::from_mode(0o777)).unwrap();
+    let mut s = sink(&logdir.join("app.log"));
+    let err = s.maintain(t0()).unwrap_err();
+    assert!(err.to_string().contains("writable by every user"), "{err}");
+    s.maintain(t0() + secs(1.0)).unwrap();
+    // A warning, not a refusal: logging goes on.
+    put(&mut s, "x\n");
+    // The sticky bit (as on /tmp) makes it safe.
+    fs::set_permissions(&logdir, fs::Permissions::from_mode(0o1777)).unwrap();
+    let mut s = sink(&logdir.join("app.log"));
+    s.maintain(t0()).unwrap();
 }

@@ -13,6 +13,7 @@ use crate::level::Level;
 
 mod classify;
 mod file;
+mod fs;
 mod housekeeper;
 mod rotating;
 mod stderr;
@@ -22,6 +23,7 @@ mod syslog;
 pub use classify::IoErrorClass;
 pub(crate) use classify::{classified, classify};
 pub use file::{FileSink, FileSinkBuilder};
+pub use fs::FileStats;
 pub use rotating::{Clock, RotatingFileSink, RotatingFileSinkBuilder};
 pub use stderr::StderrSink;
 pub use stdout::StdoutSink;
@@ -101,6 +103,31 @@ impl<'a> Lines<'a> {
             start = end;
             (line, e.meta)
         })
+    }
+}
+
+/// A sink's own counters (fragments repaired, reconnections, ...), read
+/// by the health snapshot from any thread: a function over the shared
+/// counters the sink updates. See [`Sink::stats`].
+#[derive(Clone)]
+pub struct SinkStats(std::sync::Arc<dyn Fn() -> Vec<(&'static str, u64)> + Send + Sync>);
+
+impl SinkStats {
+    /// Counters read by `read`, as `(name, value)` pairs; names are
+    /// `snake_case` and stable (they become metric labels).
+    pub fn new(read: impl Fn() -> Vec<(&'static str, u64)> + Send + Sync + 'static) -> SinkStats {
+        SinkStats(std::sync::Arc::new(read))
+    }
+
+    /// The current values.
+    pub fn read(&self) -> Vec<(&'static str, u64)> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for SinkStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.read()).finish()
     }
 }
 
@@ -186,6 +213,14 @@ pub trait Sink: Send + 'static {
     /// A short human-readable description used in health reports, such as
     /// `file:/var/log/app.log`.
     fn describe(&self) -> String;
+
+    /// The sink's own counters for the health snapshot (its pipeline's
+    /// `sink_counters`), if it keeps any. Called once, when the logger is
+    /// built; the returned handle is read from other threads while the
+    /// sink works. The default has none.
+    fn stats(&self) -> Option<SinkStats> {
+        None
+    }
 }
 
 impl Sink for Box<dyn Sink> {
@@ -212,5 +247,8 @@ impl Sink for Box<dyn Sink> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn stats(&self) -> Option<SinkStats> {
+        (**self).stats()
     }
 }

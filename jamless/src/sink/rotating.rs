@@ -30,9 +30,10 @@ use std::time::{Duration, Instant, SystemTime};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use super::file::{FileSinkBuilder, OpenFile};
-use super::housekeeper::Housekeeper;
-use super::Sink;
+use super::file::{plain_entries, FileSinkBuilder, OpenFile, DEFAULT_CHECK_INTERVAL};
+use super::fs::{self as sinkfs, Appender, FileStats, Found};
+use super::housekeeper::{Housekeeper, Writing};
+use super::{classify, IoErrorClass, Lines, LostLines, Sink};
 use crate::rotation::{self, InstanceEnv, Names, Naming, Retention, Rotation, RotationTz};
 use crate::Error;
 
@@ -118,7 +119,8 @@ impl RotatingFileSinkBuilder {
     }
 
     /// How often the sink checks that its path still names its file
-    /// (default 1 s).
+    /// (default 5 ms). Whether the open file was deleted is checked before
+    /// every write regardless.
     pub fn check_interval(mut self, interval: Duration) -> Self {
         self.check_interval = interval;
         self
@@ -144,18 +146,23 @@ impl RotatingFileSinkBuilder {
     /// Checks the configuration; opens nothing (the writer opens the file).
     pub fn build(self) -> Result<RotatingFileSink, Error> {
         let names = self.naming.resolve(&InstanceEnv::from_process())?;
+        let names_note = names.note().map(str::to_owned);
         let tz = self.tz.resolve()?;
         if self.max_bytes == Some(0) {
             return Err(Error::config("max_bytes must be at least 1"));
         }
+        let appender = Appender::new();
+        let mut free_space = false;
         let housekeeper = match self.retention {
             Some(r) => {
                 r.validate()?;
+                free_space = r.frees_space();
                 Some(Housekeeper::spawn(
                     names.clone(),
                     self.rotation,
                     tz.clone(),
                     r,
+                    appender.stats(),
                 )?)
             }
             None => None,
@@ -169,6 +176,10 @@ impl RotatingFileSinkBuilder {
             clock: self.clock,
             check_interval: self.check_interval,
             current: None,
+            appender,
+            free_space,
+            last_opened: None,
+            warnings: names_warning(&names_note),
             next_boundary: None,
             last_check: None,
             housekeeper,
@@ -177,9 +188,10 @@ impl RotatingFileSinkBuilder {
     }
 }
 
-/// The file being written and the period it belongs to.
+/// The file being written (open in the sink's appender) and the period it
+/// belongs to.
 struct Current {
-    open: OpenFile,
+    path: PathBuf,
     period_start: Timestamp,
     /// The size index (dated mode; 0 in fixed mode).
     index: u32,
@@ -195,9 +207,20 @@ pub struct RotatingFileSink {
     clock: Clock,
     check_interval: Duration,
     current: Option<Current>,
+    /// The open file (`Some` exactly when `current` is) and what was
+    /// written into it since its last check.
+    appender: Appender,
     next_boundary: Option<Timestamp>,
     last_check: Option<Instant>,
     housekeeper: Option<Housekeeper>,
+    /// Ask the housekeeper for space when a write finds the disk full.
+    free_space: bool,
+    /// The file opened last (kept when a failure closes it): freeing
+    /// space spares it.
+    last_opened: Option<Writing>,
+    /// Warnings for the error handler, given by the first `maintain`: a
+    /// sanitised instance tag, an unsafe log directory.
+    warnings: Option<Vec<String>>,
     /// `rotate_on_start` was asked for and the first file is not open yet.
     start_pending: bool,
 }
@@ -209,6 +232,11 @@ impl std::fmt::Debug for RotatingFileSink {
             .field("rotation", &self.rotation)
             .finish_non_exhaustive()
     }
+}
+
+/// The warnings a new sink has for the error handler.
+fn names_warning(note: &Option<String>) -> Option<Vec<String>> {
+    Some(note.iter().cloned().collect())
 }
 
 fn to_ts(t: SystemTime) -> Timestamp {
@@ -226,14 +254,49 @@ impl RotatingFileSink {
             retention: None,
             file: FileSinkBuilder::new(""),
             clock: Arc::new(SystemTime::now),
-            check_interval: Duration::from_secs(1),
+            check_interval: DEFAULT_CHECK_INTERVAL,
             rotate_on_start: false,
         }
     }
 
     /// The path being written, if a file is open.
     pub fn current_path(&self) -> Option<PathBuf> {
-        self.current.as_ref().map(|c| c.open.path.clone())
+        self.current.as_ref().map(|c| c.path.clone())
+    }
+
+    /// A handle to what this sink has seen happen to its files (fragments
+    /// repaired, records written again after a deletion, truncations);
+    /// take it before handing the sink to the logger.
+    pub fn stats(&self) -> FileStats {
+        self.appender.stats()
+    }
+
+    /// Makes `open` the file written to (after checking the one it
+    /// replaces: a deleted file's records are written into the new one).
+    fn switch_to(&mut self, open: OpenFile, period_start: Timestamp, index: u32) -> io::Result<()> {
+        self.appender.retire();
+        self.last_opened = Some((period_start, index, open.path.clone()));
+        self.current = Some(Current {
+            path: open.path.clone(),
+            period_start,
+            index,
+        });
+        if let Err(e) = self.appender.install(open) {
+            self.current = None;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Forgets the current file (the appender closed it or must).
+    fn drop_current(&mut self) {
+        self.appender.retire();
+        self.current = None;
+    }
+
+    /// The identity of the open file.
+    fn open_identity(&self) -> Option<(u64, u64)> {
+        self.appender.file().map(|f| (f.dev, f.ino))
     }
 
     fn period(&self, now: Timestamp) -> (Timestamp, String) {
@@ -251,8 +314,12 @@ impl RotatingFileSink {
     /// Makes sure the right file is open for `now` and returns its size.
     fn prepare(&mut self, now: Timestamp) -> io::Result<u64> {
         let due = self.next_boundary.is_some_and(|b| now >= b);
+        if !self.appender.is_open() {
+            self.current = None;
+        }
         if due || self.current.is_none() {
-            let previous = self.current.take().map(|c| c.period_start);
+            let previous = self.current.as_ref().map(|c| c.period_start);
+            self.drop_current();
             self.next_boundary = rotation::next_boundary(&self.rotation, &self.tz, now);
             if self.fixed() {
                 self.open_fixed(now, previous)?;
@@ -291,8 +358,8 @@ impl RotatingFileSink {
     }
 
     fn size(&self) -> io::Result<u64> {
-        match &self.current {
-            Some(c) => Ok(c.open.file.metadata()?.len()),
+        match self.appender.file() {
+            Some(f) => Ok(f.file.metadata()?.len()),
             None => Ok(0),
         }
     }
@@ -318,19 +385,17 @@ impl RotatingFileSink {
                 None => false,
             };
             if !full || index == u32::MAX {
-                self.current = Some(Current {
-                    open,
-                    period_start: start,
-                    index,
-                });
-                return Ok(());
+                return self.switch_to(open, start, index);
             }
             index += 1;
         }
     }
 
     fn next_dated_index(&mut self, now: Timestamp) -> io::Result<()> {
-        let next = self.current.take().map_or(0, |c| c.index.saturating_add(1));
+        let next = self
+            .current
+            .as_ref()
+            .map_or(0, |c| c.index.saturating_add(1));
         self.open_dated(now, next)
     }
 
@@ -353,19 +418,13 @@ impl RotatingFileSink {
             },
         };
         if let Some(p) = stale_period {
-            self.current = Some(Current {
-                open: self.file.open_path(&active)?,
-                period_start: p,
-                index: 0,
-            });
+            let open = self.file.open_path(&active)?;
+            self.switch_to(open, p, 0)?;
             self.rotate_fixed(now, Reason::Time(p))?;
         }
         if self.current.is_none() {
-            self.current = Some(Current {
-                open: self.file.open_path(&active)?,
-                period_start: start,
-                index: 0,
-            });
+            let open = self.file.open_path(&active)?;
+            self.switch_to(open, start, 0)?;
         }
         Ok(())
     }
@@ -387,9 +446,9 @@ impl RotatingFileSink {
         };
         let (start, _) = self.period(now);
         let ours = self
-            .current
-            .as_ref()
-            .map(|c| (c.open.dev, c.open.ino, c.period_start));
+            .open_identity()
+            .zip(self.current.as_ref().map(|c| c.period_start))
+            .map(|((dev, ino), period)| (dev, ino, period));
         let on_disk = match fs::symlink_metadata(&active) {
             Ok(m) => Some((m.dev(), m.ino(), m.len())),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -422,11 +481,8 @@ impl RotatingFileSink {
                 lock.record(start)?;
             }
         }
-        self.current = Some(Current {
-            open: self.file.open_path(&active)?,
-            period_start: start,
-            index: 0,
-        });
+        let open = self.file.open_path(&active)?;
+        self.switch_to(open, start, 0)?;
         drop(lock);
         Ok(())
     }
@@ -537,8 +593,10 @@ fn fit_lines(buf: &[u8], room: u64, file_empty: bool) -> usize {
     }
 }
 
-impl Sink for RotatingFileSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+impl RotatingFileSink {
+    /// Writes a prefix of `lines` into the right file for now.
+    fn write_checked(&mut self, lines: &Lines<'_>) -> io::Result<usize> {
+        let buf = lines.bytes();
         if buf.is_empty() {
             return Ok(0);
         }
@@ -561,26 +619,94 @@ impl Sink for RotatingFileSink {
             }
             None => buf.len(),
         };
-        let Some(current) = self.current.as_mut() else {
+        let Some(path) = self.current.as_ref().map(|c| c.path.clone()) else {
             return Err(io::Error::other("no file open after rotation"));
         };
-        match current.open.file.write(&buf[..n]) {
-            Ok(written) => Ok(written),
-            Err(e) => {
-                // Never keep a file that failed: the next write reopens.
-                self.current = None;
-                Err(e)
-            }
+        let file = &self.file;
+        let result = self.appender.write(
+            lines,
+            n,
+            self.check_interval,
+            file.follows_symlinks(),
+            || file.open_path(&path),
+        );
+        if !self.appender.is_open() {
+            // Never keep a file that failed: the next write reopens.
+            self.current = None;
+        }
+        result
+    }
+
+    /// A full disk, with `free_space_on_enospc`: ask the housekeeper to
+    /// delete the oldest rotated file (the writer retries the batch).
+    fn on_write_error(&self, e: &io::Error) {
+        if !self.free_space || classify(e) != IoErrorClass::DiskFull {
+            return;
+        }
+        if let (Some(h), Some(w)) = (&self.housekeeper, &self.last_opened) {
+            h.request_space(w.clone());
         }
     }
 
+    /// Checks the open file; a deleted one is replaced at once, so that
+    /// its unverified records reach the new file even if nothing more is
+    /// logged.
+    fn verify(&mut self, path_due: bool) -> io::Result<()> {
+        match self
+            .appender
+            .check(path_due, self.file.follows_symlinks())?
+        {
+            Found::InPlace => Ok(()),
+            // Moved by logrotate or another process: the next write opens
+            // the path again.
+            Found::Moved => {
+                self.current = None;
+                Ok(())
+            }
+            Found::Unlinked => {
+                self.current = None;
+                let now = to_ts((self.clock)());
+                self.prepare(now).map(|_| ())
+            }
+        }
+    }
+}
+
+impl Sink for RotatingFileSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let entries = plain_entries(buf);
+        self.write_lines(&Lines::new(buf, 0, &entries))
+    }
+
+    fn write_lines(&mut self, lines: &Lines<'_>) -> io::Result<usize> {
+        let result = self.write_checked(lines);
+        if let Err(e) = &result {
+            self.on_write_error(e);
+        }
+        result
+    }
+
+    fn take_lost(&mut self) -> Option<LostLines> {
+        self.appender.take_lost()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Nothing is buffered, but a file deleted since the last write
+        // must get its records back now.
+        self.verify(false)
+    }
+
     fn reopen(&mut self) -> io::Result<()> {
-        self.current = None;
+        self.drop_current();
         let now = to_ts((self.clock)());
         self.prepare(now).map(|_| ())
     }
 
     fn close(&mut self) -> io::Result<()> {
+        let verified = self.verify(false);
+        // Whatever a deleted file held and could not be written again is
+        // lost now: say so.
+        self.appender.abandon();
         // Dropping the housekeeper stops it between two steps and waits for
         // it (bounded), so a clean exit leaves no half-done compression.
         if let Some(h) = self.housekeeper.take() {
@@ -590,10 +716,20 @@ impl Sink for RotatingFileSink {
                 return Err(io::Error::other(err));
             }
         }
-        Ok(())
+        verified
     }
 
     fn maintain(&mut self, _now: SystemTime) -> io::Result<()> {
+        if let Some(mut warnings) = self.warnings.take() {
+            warnings.extend(sinkfs::unsafe_dir(self.names.dir()));
+            if !warnings.is_empty() {
+                return Err(super::classified(
+                    IoErrorClass::PermissionDenied,
+                    "warning".into(),
+                    io::Error::other(warnings.join("; ")),
+                ));
+            }
+        }
         if let Some(h) = &self.housekeeper {
             if let Some(err) = h.take_error() {
                 return Err(io::Error::other(err));
@@ -602,25 +738,21 @@ impl Sink for RotatingFileSink {
         let due = self
             .last_check
             .is_none_or(|t| t.elapsed() >= self.check_interval);
-        if !due {
-            return Ok(());
+        if due {
+            self.last_check = Some(Instant::now());
         }
-        self.last_check = Some(Instant::now());
-        if let Some(c) = &self.current {
-            if !c.open.still_in_place(false)? {
-                // Moved by logrotate or another process, or deleted: the
-                // next write opens the path again.
-                self.current = None;
-            }
-        }
-        Ok(())
+        self.verify(due)
     }
 
     fn describe(&self) -> String {
         match &self.current {
-            Some(c) => format!("file:{}", c.open.path.display()),
+            Some(c) => format!("file:{}", c.path.display()),
             None => format!("rotating:{}", self.names.dir().display()),
         }
+    }
+
+    fn stats(&self) -> Option<super::SinkStats> {
+        Some(self.stats().sink_stats())
     }
 }
 

@@ -307,3 +307,40 @@ fn close_stops_the_housekeeper_without_leaving_a_file_twice() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(files(dir.path()), names);
 }
+
+#[test]
+fn deleted_current_file_gets_its_unverified_records_back_and_a_moved_one_does_not() {
+    for fixed in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let (clock, ms) = manual_clock("2026-11-27T12:00:00Z");
+        let mut sink =
+            RotatingFileSink::builder(Naming::new(dir.path(), "app").fixed_active_name(fixed))
+                .clock(clock)
+                .check_interval(Duration::ZERO)
+                .build()
+                .unwrap();
+        let name = if fixed {
+            "app.log"
+        } else {
+            "app.2026-11-27.log"
+        };
+        write_all(&mut sink, b"a\n");
+        fs::remove_file(dir.path().join(name)).unwrap();
+        // Deleted before any check: "a" is written again.
+        write_all(&mut sink, b"b\n");
+        assert_eq!(read(dir.path(), name), "a\nb\n", "fixed: {fixed}");
+        assert_eq!(sink.stats().records_replayed(), 1);
+        // Moved away: "c" stays in the moved file, never written twice.
+        write_all(&mut sink, b"c\n");
+        fs::rename(dir.path().join(name), dir.path().join("moved")).unwrap();
+        write_all(&mut sink, b"d\n");
+        assert_eq!(read(dir.path(), "moved"), "a\nb\nc\n", "fixed: {fixed}");
+        assert_eq!(read(dir.path(), name), "d\n", "fixed: {fixed}");
+        // Deleted while idle: maintain writes "d" again at once.
+        fs::remove_file(dir.path().join(name)).unwrap();
+        set(&ms, "2026-11-27T12:00:01Z");
+        sink.maintain(SystemTime::now()).unwrap();
+        assert_eq!(read(dir.path(), name), "d\n", "fixed: {fixed}");
+        assert!(sink.take_lost().is_none());
+    }
+}

@@ -502,6 +502,23 @@ impl Sink for SyslogSink {
             format!("{} ({s})", self.describe)
         }
     }
+
+    fn stats(&self) -> Option<crate::sink::SinkStats> {
+        let c = self.counters();
+        Some(crate::sink::SinkStats::new(move || {
+            let s = c.snapshot();
+            vec![
+                ("connects", s.connects),
+                ("connection_losses", s.connection_losses),
+                ("truncated", s.truncated),
+                ("refused", s.refused),
+                ("resent", s.resent),
+                ("acked_after_give_up", s.acked_after_give_up),
+                ("unconfirmed", s.unconfirmed),
+                ("sent_after_give_up", s.sent_after_give_up),
+            ]
+        }))
+    }
 }
 
 /// The end of the first line of `buf` (one past its `\n`), or `buf.len()`
