@@ -1,7 +1,7 @@
 //! The measured call: one typical request log line with four arguments,
 //! written the way each API spells it.
 
-use jamless::{Level, Logger, Outcome};
+use jamless::{Level, LogAdapter, Logger, Outcome};
 
 /// The request path every call logs.
 pub const PATH: &str = "/v1/items";
@@ -20,12 +20,18 @@ pub enum Api {
     Api,
     /// `tracing::info!` into `registry().with(logger.tracing_layer())`.
     Tracing,
+    /// `jamless::info!` (the native macro, deferred formatting) into an
+    /// explicit jamless logger.
+    Native,
+    /// Nothing: the timed loop around an empty call, the baseline the
+    /// native macro is compared with.
+    Empty,
 }
 
 impl Api {
     /// Whether the calls reach a jamless logger.
     pub fn uses_jamless(self) -> bool {
-        matches!(self, Api::Log | Api::Api | Api::Tracing)
+        matches!(self, Api::Log | Api::Api | Api::Tracing | Api::Native)
     }
 }
 
@@ -53,6 +59,20 @@ pub fn logger_api(logger: &Logger, id: u64) -> Outcome {
             id, PATH, 200, 1234
         ),
     )
+}
+
+/// The same record through jamless's native macro (arguments copied raw,
+/// the writer formats).
+#[inline(always)]
+pub fn native_macro(adapter: &LogAdapter, id: u64) {
+    jamless::info!(
+        logger: adapter,
+        "request id={} path={} status={} took_us={}",
+        id,
+        PATH,
+        200,
+        1234
+    );
 }
 
 /// The same event as `tracing` fields (through the thread's default

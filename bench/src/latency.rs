@@ -289,7 +289,7 @@ pub fn run(cfg: &LatencyConfig) -> Result<Run, String> {
                     Api::Noop => Target::Noop,
                     Api::FormatOnly => Target::FormatOnly,
                     Api::Log => adapter.clone().map(Target::Jamless).unwrap_or_default(),
-                    Api::Api | Api::Tracing => Target::Nothing,
+                    Api::Api | Api::Tracing | Api::Native | Api::Empty => Target::Nothing,
                 };
                 let (logger, barrier, sw) = (logger.clone(), &barrier, &sw);
                 std::thread::Builder::new()
@@ -411,6 +411,18 @@ fn producer(
                 std::hint::black_box(call::logger_api(&logger, base + i));
             })
         }
+        Api::Native => {
+            let logger = logger.expect("the native scenario has a logger");
+            let adapter = logger
+                .log_adapter()
+                .expect("the harness's directives parse");
+            timed_loop(cfg, Some(&logger), barrier, sw, |i| {
+                call::native_macro(&adapter, base + i)
+            })
+        }
+        Api::Empty => timed_loop(cfg, None, barrier, sw, |i| {
+            std::hint::black_box(i);
+        }),
         Api::Tracing => {
             let logger = logger.expect("the tracing scenario has a logger");
             let subscriber = tracing_subscriber::registry().with(logger.tracing_layer());

@@ -33,7 +33,7 @@ mod scenario;
 mod switch;
 mod throughput;
 
-pub use call::{log_facade, logger_api, tracing_event, Api, PATH};
+pub use call::{log_facade, logger_api, native_macro, tracing_event, Api, PATH};
 pub use clock::{
     instant_overhead, new_histogram, systemtime_cost, Stopwatch, ThreadStats, HIST_MAX_NS,
 };

@@ -120,7 +120,10 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     lat("noop", "`log::info!` into a `log::Log` that ignores the record: the facade's floor (macro, level check, global dispatch, the harness's per-thread switch)", Api::Noop, 1, false, Dest::File),
     lat("format-only", "`log::info!` into a `log::Log` that formats the message into a reused buffer and discards it: the cost of formatting itself", Api::FormatOnly, 1, false, Dest::File),
+    lat("empty", "an empty call in the timed loop (`black_box(id)`): the stopwatch and loop alone, the baseline of the native macro", Api::Empty, 1, false, Dest::File),
     lat("log-1t", "`log::info!` into jamless, file on disk, 1 thread back to back", Api::Log, 1, false, Dest::File),
+    lat("native-1t", "`jamless::info!(logger: &adapter, ..)`, the native macro (arguments copied raw, the writer formats), same four arguments, file on disk, 1 thread back to back", Api::Native, 1, false, Dest::File),
+    lat("native-2t", "the native macro, file on disk, 2 threads back to back", Api::Native, 2, false, Dest::File),
     Scenario {
         name: "log-1t-cold",
         what: "as `log-1t`, but the queue's memory is fresh: the measured calls are the first to touch the ring's pages (a service's first pass, or a cold start)",

@@ -47,6 +47,24 @@ fn log_facade_two_threads_counts_add_up() {
 }
 
 #[test]
+fn native_macro_and_empty_baseline_runs_are_sane() {
+    let run = run_latency(&config(Api::Native, 1, Dest::File)).unwrap();
+    assert_sane(&Percentiles::of(&run.hist), 5_000);
+    let c = run.counts.expect("a jamless scenario has counts");
+    assert_eq!(c.offered, 5_000, "{c:?}");
+    assert_eq!(c.accepted + c.rejected, c.offered, "{c:?}");
+    assert_eq!(
+        c.written + c.dropped_after_accept,
+        c.accepted,
+        "flushed: {c:?}"
+    );
+
+    let empty = run_latency(&config(Api::Empty, 1, Dest::File)).unwrap();
+    assert_sane(&Percentiles::of(&empty.hist), 5_000);
+    assert!(empty.counts.is_none());
+}
+
+#[test]
 fn tracing_paced_and_baseline_runs_are_sane() {
     let mut cfg = config(Api::Tracing, 1, Dest::File);
     cfg.calls = 2_000;

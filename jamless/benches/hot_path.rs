@@ -216,6 +216,34 @@ fn log_facade(c: &mut Criterion, fx: &Fixture) {
     fx.report("log_facade", &before);
 }
 
+/// jamless's native macro (global logger, installed by `install_log`), and
+/// a disabled call of it next to a disabled `log::debug!`.
+fn native_macro(c: &mut Criterion, fx: &Fixture) {
+    let before = fx.logger.health();
+    let mut g = c.benchmark_group("native");
+    g.bench_function("jamless", |b| {
+        b.iter_custom(|iters| {
+            fx.time(iters, true, |id| {
+                jamless::info!(
+                    "request id={} path={} status={} took_us={}",
+                    id,
+                    PATH,
+                    200,
+                    1234
+                )
+            })
+        })
+    });
+    g.bench_function("disabled_native", |b| {
+        b.iter_custom(|iters| fx.time(iters, false, |id| jamless::debug!("request id={}", id)))
+    });
+    g.bench_function("disabled_log", |b| {
+        b.iter_custom(|iters| fx.time(iters, false, |id| log::debug!("request id={}", id)))
+    });
+    g.finish();
+    fx.report("native", &before);
+}
+
 fn logger_api(c: &mut Criterion, fx: &Fixture) {
     let before = fx.logger.health();
     let mut g = c.benchmark_group("logger_api");
@@ -273,6 +301,7 @@ fn hot_path(c: &mut Criterion) {
         CAPACITY >> 20
     );
     log_facade(c, &fx);
+    native_macro(c, &fx);
     logger_api(c, &fx);
     tracing_layer(c, &fx);
 }

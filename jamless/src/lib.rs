@@ -17,6 +17,7 @@
 //! ```text
 //!  caller threads                      pipeline threads          watchdog
 //!  log::info! / tracing / Logger::log  (with several pipelines
+//!  jamless::info! (writer formats)
 //!    -> encode record (thread buffer)   a dispatcher copies each
 //!    -> admit: shed? room? wait <= t?   record into each one's
 //!    -> copy into the byte queue        bounded backlog)          restarts dead
@@ -38,6 +39,27 @@
 //!
 //! Keep the [`Guard`] alive until the end of `main`: dropping it flushes
 //! with a deadline and stops the writer.
+//!
+//! # Native macros
+//!
+//! [`error!`], [`warn!`], [`info!`], [`debug!`] and [`trace!`] take the
+//! syntax of `log`'s macros (format string with positional, named and
+//! inline arguments, `target:`, key-values, `logger:`) but defer the
+//! formatting: the caller copies a call-site id and the raw arguments
+//! (integers, floats, `bool`, `char`, strings, and types that implement
+//! [`NativeArg`]; anything else is formatted on the caller) and the writer
+//! thread formats the message. The lines are byte for byte those of the
+//! same `log::info!` call; filtering, admission, drops and counters are
+//! the `log` facade's.
+//!
+//! ```no_run
+//! let (logger, _guard) = jamless::Builder::new().file("logs/app.log").build()?;
+//! logger.install_native()?; // or install_log(), which installs both
+//! let (path, ms) = ("/v1/items", 12.5);
+//! jamless::info!("{path} took {ms:.1} ms");
+//! jamless::warn!(target: "http", status = 503; "upstream {} unavailable", "db");
+//! # Ok::<(), jamless::Error>(())
+//! ```
 //!
 //! # Guarantees
 //!
@@ -66,6 +88,7 @@ mod health;
 mod level;
 mod local;
 mod logger;
+mod native;
 mod pipeline;
 mod policy;
 mod prometheus;
@@ -97,6 +120,9 @@ pub use guard::Guard;
 pub use health::{Drops, HealthSnapshot, LastError, PipelineHealth, State};
 pub use level::Level;
 pub use logger::{FlushReport, Logger};
+#[doc(hidden)]
+pub use native::__private;
+pub use native::{NativeArg, NativeValue};
 pub use pipeline::{Pipeline, DEFAULT_BACKLOG};
 pub use policy::{Outcome, Overflow, Shedding, MAX_BLOCK};
 pub use render::{severity, Facility, Format, SyslogFormat, TimeZoneChoice, DEFAULT_SD_ID};

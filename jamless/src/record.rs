@@ -26,10 +26,34 @@
 //!        0x02 span:  name (u16 len + bytes); fields that follow belong to it
 //! ```
 //!
-//! `kind` leaves room for other producers: [`Kind::Event`] is a structured
-//! event from a facade, [`Kind::Raw`] is a line formatted by the caller (the
-//! `MakeWriter` path), and a future deferred-formatting path can add its own
-//! kind without breaking either.
+//! `kind` says who produced the record and how its message section is read:
+//!
+//! * [`Kind::Event`], a structured event from a facade: the message section
+//!   is the formatted message.
+//! * [`Kind::Raw`], a line formatted by the caller (the `MakeWriter` path):
+//!   the message section is the line, written as it is (escaped).
+//! * [`Kind::Native`], a call of jamless's own macros (`jamless::info!`),
+//!   whose message the writer formats: module path and file are empty and
+//!   the line is absent (`u32::MAX`) in the head, because the call site has
+//!   them (the target is kept: pipelines route by it); the message section
+//!   is the call site's id and its arguments in the compact form of
+//!   `native/args.rs`:
+//!
+//! ```text
+//!  message section of a Native record
+//!  +----------------+-----------------------------------------------+
+//!  | call site (u32)| slot, slot, ...  (tag u8, then the value:      |
+//!  |                | fixed-size integers/floats/bool/char, or u32   |
+//!  |                | length + bytes for strings and eager text)     |
+//!  +----------------+-----------------------------------------------+
+//! ```
+//!
+//!   The writer looks the id up in the process's call-site registry
+//!   (`native/site.rs`), formats the message from the site's pieces and the
+//!   arguments, and from then on renders the record exactly as an `Event`
+//!   with that message and the site's target, module, file and line. Items
+//!   (the key-values) follow as for an event. A Native record cut to fit
+//!   loses its last arguments; the writer formats what is left.
 //!
 //! Strings are stored as bytes and may be invalid UTF-8 (a raw line can be
 //! anything); the renderers escape what they cannot print. Decoding never
@@ -46,15 +70,25 @@ pub(crate) enum Kind {
     Event = 1,
     /// A line already formatted by the caller; written as it is (escaped).
     Raw = 2,
+    /// A call of jamless's native macros: a call-site id and raw
+    /// arguments; the writer formats the message.
+    Native = 3,
 }
 
 /// Flag bit: the message was cut to fit the maximum record size.
 pub(crate) const FLAG_TRUNCATED: u16 = 1;
 
 const HEADER_LEN: usize = 32;
+const OFF_KIND: usize = 0;
+const OFF_LEVEL: usize = 1;
 const OFF_FLAGS: usize = 2;
+const OFF_LINE: usize = 4;
+const OFF_TIMESTAMP: usize = 8;
+const OFF_THREAD_ID: usize = 16;
 const OFF_ORIG_LEN: usize = 24;
 const OFF_MSG_LEN: usize = 28;
+/// Length of the call-site id at the start of a Native record's message.
+pub(crate) const NATIVE_ID_LEN: usize = 4;
 /// Longest target, module path or file name kept; longer ones are cut.
 pub(crate) const MAX_META_STR: usize = 256;
 
@@ -184,12 +218,12 @@ impl<'a> Head<'a> {
     #[inline]
     fn write(&self, dst: &mut [u8], msg_len: u32, flags: u16, orig_len: u32) {
         let mut h = [0u8; HEADER_LEN];
-        h[0] = self.kind as u8;
-        h[1] = self.level as u8;
+        h[OFF_KIND] = self.kind as u8;
+        h[OFF_LEVEL] = self.level as u8;
         h[OFF_FLAGS..OFF_FLAGS + 2].copy_from_slice(&flags.to_le_bytes());
-        h[4..8].copy_from_slice(&self.line.to_le_bytes());
-        h[8..16].copy_from_slice(&self.timestamp_ns.to_le_bytes());
-        h[16..24].copy_from_slice(&self.thread_id.to_le_bytes());
+        h[OFF_LINE..OFF_LINE + 4].copy_from_slice(&self.line.to_le_bytes());
+        h[OFF_TIMESTAMP..OFF_TIMESTAMP + 8].copy_from_slice(&self.timestamp_ns.to_le_bytes());
+        h[OFF_THREAD_ID..OFF_THREAD_ID + 8].copy_from_slice(&self.thread_id.to_le_bytes());
         h[OFF_ORIG_LEN..OFF_ORIG_LEN + 4].copy_from_slice(&orig_len.to_le_bytes());
         h[OFF_MSG_LEN..OFF_MSG_LEN + 4].copy_from_slice(&msg_len.to_le_bytes());
         let (fixed, rest) = dst.split_at_mut(HEADER_LEN);
@@ -362,6 +396,16 @@ impl<'b> Encoder<'b> {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// The buffer the message is written into, for a producer that encodes
+    /// its message section itself (the native macros' call-site id and
+    /// arguments). Must come before any field or span.
+    #[cfg_attr(not(feature = "log"), allow(dead_code))] // The caller side needs `log`.
+    #[inline]
+    pub(crate) fn message_buf(&mut self) -> &mut Vec<u8> {
+        debug_assert!(self.msg_len.is_none(), "message after fields");
+        self.buf
+    }
+
     /// Appends formatted text to the message.
     #[inline]
     pub(crate) fn message_fmt(&mut self, args: fmt::Arguments<'_>) {
@@ -479,7 +523,7 @@ pub(crate) fn truncate(buf: &mut Vec<u8>, max: usize) -> bool {
         buf.truncate(max);
         return true;
     };
-    let msg_start = view.msg_start;
+    let msg_start = view.message_start();
     let cut = cut_point(view.message(), max.saturating_sub(msg_start));
     let orig = u32::try_from(buf.len()).unwrap_or(u32::MAX);
     buf.truncate(msg_start + cut);
@@ -511,8 +555,9 @@ pub(crate) struct RecordView<'a> {
     pub(crate) target: &'a [u8],
     pub(crate) module_path: &'a [u8],
     pub(crate) file: &'a [u8],
-    msg_start: usize,
-    msg_end: usize,
+    message: &'a [u8],
+    /// Where the items start in `bytes`.
+    items_start: usize,
 }
 
 /// One field or span marker after the message.
@@ -568,6 +613,7 @@ impl<'a> RecordView<'a> {
         let kind = match r.u8()? {
             1 => Kind::Event,
             2 => Kind::Raw,
+            3 => Kind::Native,
             _ => return Err(DecodeError),
         };
         let level = Level::from_u8(r.u8()?).ok_or(DecodeError)?;
@@ -585,8 +631,7 @@ impl<'a> RecordView<'a> {
         let target = r.str16()?;
         let module_path = r.str16()?;
         let file = r.str16()?;
-        let msg_start = r.pos;
-        r.take(msg_len)?;
+        let message = r.take(msg_len)?;
         Ok(RecordView {
             bytes,
             kind,
@@ -600,14 +645,52 @@ impl<'a> RecordView<'a> {
             target,
             module_path,
             file,
-            msg_start,
-            msg_end: r.pos,
+            message,
+            items_start: r.pos,
         })
     }
 
     /// The message bytes.
     pub(crate) fn message(&self) -> &'a [u8] {
-        &self.bytes[self.msg_start..self.msg_end]
+        self.message
+    }
+
+    /// Where the message starts in the record's bytes.
+    #[cfg(test)]
+    fn message_start(&self) -> usize {
+        self.items_start - self.message.len()
+    }
+
+    /// A Native record's call-site id and encoded arguments; an error for
+    /// any other kind or a message section too short for the id.
+    pub(crate) fn native_parts(&self) -> Result<(u32, &'a [u8]), DecodeError> {
+        if self.kind != Kind::Native {
+            return Err(DecodeError);
+        }
+        let (id, args) = self
+            .message
+            .split_first_chunk::<NATIVE_ID_LEN>()
+            .ok_or(DecodeError)?;
+        Ok((u32::from_le_bytes(*id), args))
+    }
+
+    /// This record as the [`Kind::Event`] it stands for, once its message
+    /// has been formatted: the call site's target, module path, file and
+    /// line (cut as the head would cut them), and `message`; everything
+    /// else (timestamp, level, thread, flags, items) is this record's.
+    pub(crate) fn resolved<'b>(&self, site: Site<'b>, message: &'b [u8]) -> RecordView<'b>
+    where
+        'a: 'b,
+    {
+        RecordView {
+            kind: Kind::Event,
+            target: prefix_at_char(site.target, MAX_META_STR),
+            module_path: prefix_at_char(site.module_path, MAX_META_STR),
+            file: prefix_at_char(site.file, MAX_META_STR),
+            line: site.line,
+            message,
+            ..*self
+        }
     }
 
     /// Whether the message was cut to fit.
@@ -621,7 +704,7 @@ impl<'a> RecordView<'a> {
         Items {
             r: Reader {
                 b: self.bytes,
-                pos: self.msg_end,
+                pos: self.items_start,
             },
             failed: false,
         }

@@ -569,3 +569,60 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_native_record_carries_its_site_id_and_resolves_to_an_event() {
+    let native = Meta {
+        kind: Kind::Native,
+        target: "",
+        module_path: "",
+        file: "",
+        line: None,
+        ..meta()
+    };
+    let buf = encode_pending(&native, |enc| {
+        let b = enc.message_buf();
+        b.extend_from_slice(&7u32.to_le_bytes());
+        b.extend_from_slice(b"args");
+        enc.field("k", Value::U64(1));
+    });
+    // The head holds empty strings where an event holds its metadata.
+    assert_eq!(buf[OFF_KIND], Kind::Native as u8);
+    assert_eq!(
+        buf.len(),
+        HEADER_LEN + 1 + 4 + 6 + NATIVE_ID_LEN + 4 + 1 + 2 + 1 + 1 + 8
+    );
+    let v = RecordView::parse(&buf).unwrap();
+    assert_eq!(v.native_parts(), Ok((7, &b"args"[..])));
+    let long = "t".repeat(MAX_META_STR + 10);
+    let site = Site {
+        target: &long,
+        module_path: "app::db",
+        file: "src/db.rs",
+        line: Some(9),
+    };
+    let e = v.resolved(site, b"formatted");
+    assert_eq!(e.kind, Kind::Event);
+    assert_eq!(e.message(), b"formatted");
+    assert_eq!(e.target.len(), MAX_META_STR, "cut as the head cuts");
+    assert_eq!(
+        (e.module_path, e.file, e.line),
+        (&b"app::db"[..], &b"src/db.rs"[..], Some(9))
+    );
+    assert_eq!(
+        (e.timestamp_ns, e.thread_id, e.thread_name),
+        (v.timestamp_ns, 7, &b"main"[..])
+    );
+    assert_eq!(items(&e), vec![Item::Field(b"k", Value::U64(1))]);
+
+    // An event is not a native record, and a message too short for the id
+    // is a decode error.
+    let event = encode_pending(&meta(), |enc| enc.message_bytes(b"x"));
+    let event = RecordView::parse(&event).unwrap();
+    assert_eq!(event.native_parts(), Err(DecodeError));
+    let short = encode_pending(&native, |enc| enc.message_bytes(b"ab"));
+    assert_eq!(
+        RecordView::parse(&short).unwrap().native_parts(),
+        Err(DecodeError)
+    );
+}

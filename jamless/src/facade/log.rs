@@ -47,23 +47,42 @@ pub struct LogAdapter {
     /// The directives are one global level (`info`): the check is then one
     /// comparison instead of a call into the filter.
     global: Option<log::LevelFilter>,
+    /// The most verbose level any directive enables.
+    max: log::LevelFilter,
 }
 
 impl LogAdapter {
     /// The most verbose level any directive enables: the value for
     /// [`log::set_max_level`] when this adapter is the global logger.
     pub fn max_level(&self) -> log::LevelFilter {
-        self.filter.filter()
+        self.max
     }
 }
 
 impl LogAdapter {
     #[inline]
-    fn allows(&self, metadata: &log::Metadata<'_>) -> bool {
+    pub(crate) fn allows(&self, metadata: &log::Metadata<'_>) -> bool {
         match self.global {
             Some(max) => metadata.level() <= max,
             None => self.filter.enabled(metadata),
         }
+    }
+
+    /// The directives carry a `/regex` message filter.
+    #[inline]
+    pub(crate) fn has_regex(&self) -> bool {
+        self.regex
+    }
+
+    /// Whether a record passes the directives, `/regex` included.
+    pub(crate) fn matches(&self, record: &log::Record<'_>) -> bool {
+        self.filter.matches(record)
+    }
+
+    /// The logger records go to.
+    #[inline]
+    pub(crate) fn logger(&self) -> &Logger {
+        &self.logger
     }
 }
 
@@ -112,9 +131,15 @@ pub(crate) fn site<'a>(record: &log::Record<'a>) -> Site<'a> {
 #[inline]
 pub(crate) fn encode_record(enc: &mut Encoder<'_>, record: &log::Record<'_>) {
     enc.message_fmt(*record.args());
+    encode_fields(enc, record.key_values());
+}
+
+/// Encodes key-values as fields (of a `log` record, or of a native call).
+#[inline]
+pub(crate) fn encode_fields(enc: &mut Encoder<'_>, kvs: &dyn kv::Source) {
     // Our visitors never fail; an error can only come from a source that
     // gave up half-way, and the pairs visited so far are kept.
-    let _ = record.key_values().visit(&mut Pairs(enc));
+    let _ = kvs.visit(&mut Pairs(enc));
 }
 
 /// Visits key-value pairs into fields.
@@ -221,6 +246,7 @@ impl Logger {
         let (filter, global) = log_filter_parts(spec)?;
         Ok(LogAdapter {
             logger: self.clone(),
+            max: filter.filter(),
             filter,
             regex: spec.contains('/'),
             global,
@@ -229,7 +255,9 @@ impl Logger {
 
     /// Installs this logger as the `log` facade's global logger and sets
     /// the facade's maximum level from the directives, so that disabled
-    /// `log::debug!` calls cost one atomic load.
+    /// `log::debug!` calls cost one atomic load. Also installs it for
+    /// jamless's native macros (see [`Logger::install_native`]) unless they
+    /// already have a global logger.
     ///
     /// Fails with [`Error::is_already_installed`] if a global `log` logger
     /// was already set (by this or any other library), and with
@@ -249,7 +277,7 @@ impl Logger {
         let max = adapter.max_level();
         log::set_boxed_logger(Box::new(adapter)).map_err(|_| Error::already_installed("log"))?;
         log::set_max_level(max);
-        Ok(())
+        crate::native::call::install_if_unset(self)
     }
 }
 

@@ -21,6 +21,8 @@ mod make_writer;
 #[cfg(feature = "tracing")]
 mod tracing;
 
+#[cfg(feature = "log")]
+pub(crate) use self::log::encode_fields;
 #[cfg(all(feature = "log", feature = "fuzzing"))]
 pub(crate) use self::log::log_filter_parts;
 #[cfg(feature = "log")]

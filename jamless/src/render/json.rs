@@ -6,7 +6,7 @@
 //! record holds, and numbers are written with `itoa` and `ryu` (or by hand
 //! for short decimals).
 
-use crate::record::{Item, Kind, RecordView, Value};
+use crate::record::{Item, RecordView, Value};
 
 use super::time::TimeFormatter;
 use super::{escape, marker_truncated, passthrough, strip_line_end};
@@ -102,20 +102,24 @@ fn value(v: Value<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// Renders one record as one JSON line.
-pub(crate) fn render(time: &mut TimeFormatter, rec: &RecordView<'_>, out: &mut Vec<u8>) {
-    let message = if rec.kind == Kind::Raw {
-        let line = strip_line_end(rec.message());
-        if !rec.truncated() && passthrough::is_clean_object(line) {
-            out.extend_from_slice(line);
-            out.push(b'\n');
-            return;
-        }
-        line
-    } else {
-        rec.message()
-    };
+/// Renders a raw line ([`Kind::Raw`](crate::record::Kind::Raw)): as it
+/// is if it already is one clean JSON object, else as the message of one.
+pub(crate) fn render_raw(time: &mut TimeFormatter, rec: &RecordView<'_>, out: &mut Vec<u8>) {
+    let line = strip_line_end(rec.message());
+    if !rec.truncated() && passthrough::is_clean_object(line) {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+        return;
+    }
+    object(time, rec, line, out);
+}
 
+/// Renders one event as one JSON line.
+pub(crate) fn render(time: &mut TimeFormatter, rec: &RecordView<'_>, out: &mut Vec<u8>) {
+    object(time, rec, rec.message(), out);
+}
+
+fn object(time: &mut TimeFormatter, rec: &RecordView<'_>, message: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"@timestamp\":\"");
     time.write(rec.timestamp_ns, out);
     out.extend_from_slice(b"\",\"log.level\":\"");

@@ -26,6 +26,7 @@ mod tests;
 use jiff::tz::TimeZone;
 
 use crate::level::Level;
+use crate::native::Resolver;
 use crate::record::{self, Encoder, Kind, Meta, RecordView, Value};
 use crate::Error;
 
@@ -239,6 +240,8 @@ impl Default for Format {
 pub(crate) struct Renderer {
     style: Active,
     time: TimeFormatter,
+    /// Formats the messages of native records.
+    native: Resolver,
     /// Reused to encode jamless's own notices.
     scratch: Vec<u8>,
 }
@@ -272,16 +275,28 @@ impl Renderer {
         Ok(Renderer {
             style,
             time,
+            native: Resolver::default(),
             scratch: Vec::new(),
         })
     }
 
-    /// Appends one record as exactly one line ending in `\n`.
+    /// Appends one record as exactly one line ending in `\n`. The kind is
+    /// looked at here only: a raw line has its own rendering, and a native
+    /// record becomes the event it stands for once its message is
+    /// formatted, so that everything else renders through the same code.
     pub(crate) fn render(&mut self, rec: &RecordView<'_>, out: &mut Vec<u8>) {
-        match &mut self.style {
-            Active::Text(pattern) => text::render(pattern, &mut self.time, rec, out),
-            Active::Json => json::render(&mut self.time, rec, out),
-            Active::Syslog(s) => s.render(&mut self.time, rec, out),
+        let (style, time) = (&mut self.style, &mut self.time);
+        match rec.kind {
+            Kind::Event => render_event(style, time, rec, out),
+            Kind::Raw => match style {
+                Active::Text(_) => text::render_raw(rec, out),
+                Active::Json => json::render_raw(time, rec, out),
+                // The syslog renderer frames a raw line itself.
+                Active::Syslog(s) => s.render(time, rec, out),
+            },
+            Kind::Native => self
+                .native
+                .resolve(rec, |event| render_event(style, time, event, out)),
         }
     }
 
@@ -319,6 +334,19 @@ impl Renderer {
             Err(record::DecodeError) => out.extend_from_slice(b"jamless: notice lost\n"),
         }
         self.scratch = buf;
+    }
+}
+
+fn render_event(
+    style: &mut Active,
+    time: &mut TimeFormatter,
+    rec: &RecordView<'_>,
+    out: &mut Vec<u8>,
+) {
+    match style {
+        Active::Text(pattern) => text::render(pattern, time, rec, out),
+        Active::Json => json::render(time, rec, out),
+        Active::Syslog(s) => s.render(time, rec, out),
     }
 }
 

@@ -5,7 +5,7 @@
 //! buffer. See [`crate::render::Format`] for the placeholders and the text
 //! forms of fields and spans.
 
-use crate::record::{Item, Kind, RecordView, Value};
+use crate::record::{Item, RecordView, Value};
 use crate::Error;
 
 use super::escape;
@@ -188,21 +188,23 @@ fn parse_placeholder(pattern: &str, inner: &str) -> Result<Piece, Error> {
     Ok(Piece::Slot(slot, pad))
 }
 
-/// Renders one record as one text line (the caller has checked the kind).
+/// Renders a raw line ([`Kind::Raw`](crate::record::Kind::Raw)): the
+/// pattern does not apply.
+pub(crate) fn render_raw(rec: &RecordView<'_>, out: &mut Vec<u8>) {
+    escape::text(strip_line_end(rec.message()), out);
+    if rec.truncated() {
+        marker_truncated(rec.orig_len, out);
+    }
+    out.push(b'\n');
+}
+
+/// Renders one event as one text line.
 pub(crate) fn render(
     pattern: &Pattern,
     time: &mut TimeFormatter,
     rec: &RecordView<'_>,
     out: &mut Vec<u8>,
 ) {
-    if rec.kind == Kind::Raw {
-        escape::text(strip_line_end(rec.message()), out);
-        if rec.truncated() {
-            marker_truncated(rec.orig_len, out);
-        }
-        out.push(b'\n');
-        return;
-    }
     for piece in &pattern.pieces {
         match piece {
             Piece::Literal(s) => out.extend_from_slice(s.as_bytes()),

@@ -16,8 +16,11 @@ mod spdlog;
 
 mod flexi_logger;
 mod jamless;
+mod jamless_native;
 mod log4rs;
+mod low_latency_log;
 mod noop;
+mod ticklog;
 mod tracing_appender;
 
 /// Every peer, in table order.
@@ -25,6 +28,9 @@ pub fn all() -> Vec<PeerInfo> {
     vec![
         noop::info(),
         jamless::info(),
+        jamless_native::info(),
+        ticklog::info(),
+        low_latency_log::info(),
         tracing_appender::info(),
         log4rs::info(),
         flexi_logger::info(),
@@ -41,6 +47,9 @@ pub fn init(name: &str, setup: &Setup) -> Result<Box<dyn Peer>, String> {
     match name {
         "noop" => noop::init(setup),
         "jamless" => jamless::init(setup),
+        "jamless-native" => jamless_native::init(setup),
+        "ticklog" => ticklog::init(setup),
+        "low_latency_log" => low_latency_log::init(setup),
         "tracing-appender" => tracing_appender::init(setup),
         "log4rs" => log4rs::init(setup),
         "flexi_logger" => flexi_logger::init(setup),
@@ -54,7 +63,7 @@ pub fn init(name: &str, setup: &Setup) -> Result<Box<dyn Peer>, String> {
 }
 
 /// The `took_us` argument of the benchmark record.
-pub(crate) const TOOK_US: u32 = 1234;
+pub const TOOK_US: u32 = 1234;
 
 /// The benchmark record through the `log` facade: the call every peer that
 /// is a `log` backend makes, written once so that they all run the same

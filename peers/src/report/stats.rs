@@ -78,7 +78,11 @@ pub fn round_ratios(
             let v = p.fields()[field];
             if l.child.peer == jamless {
                 mine = Some(v);
-            } else if l.child.peer != baseline && best.as_ref().is_none_or(|b| v < b.1) {
+            } else if l.child.peer != baseline
+                // jamless's other paths (`jamless-native`) are not peers.
+                && !l.child.peer.starts_with(jamless)
+                && best.as_ref().is_none_or(|b| v < b.1)
+            {
                 best = Some((l.child.peer.clone(), v));
             }
         }
