@@ -93,10 +93,10 @@ pub struct Args {
 
     /// Bytes of query string on every request of the network phase (a long
     /// search or tracking URL), which the services log with the request.
-    /// At about 2 KB per line the collector's socket buffers (several MB
-    /// in the kernel) fill within seconds; with the rotation phase's short
-    /// lines it would take minutes.
-    #[arg(long, default_value_t = 2048)]
+    /// At about 4 KB per line the collector's socket buffers (about 4 MB
+    /// in the kernel here) fill within about 5 s; with the rotation phase's
+    /// 150-byte lines it would take over a minute.
+    #[arg(long, default_value_t = 4096)]
     pub network_query_bytes: usize,
 
     /// Write every number of the run as JSON to this file.
