@@ -267,14 +267,14 @@ fn jamless_builder(files: &LogFiles) -> Result<jamless::Builder> {
     let Some(addr) = &files.syslog_addr else {
         return Ok(match file_sink(files)? {
             FileSink::Plain(path) => builder.file(path),
-            FileSink::Rotating(sink) => builder.sink(sink),
+            FileSink::Rotating(sink) => builder.sink(*sink),
         });
     };
     let file = match file_sink(files)? {
         FileSink::Plain(path) => {
             jamless::Pipeline::new(FILE_PIPELINE, jamless::FileSinkBuilder::new(path).build())
         }
-        FileSink::Rotating(sink) => jamless::Pipeline::new(FILE_PIPELINE, sink),
+        FileSink::Rotating(sink) => jamless::Pipeline::new(FILE_PIPELINE, *sink),
     };
     let syslog = jamless::SyslogSink::builder(jamless::Transport::tcp(addr.clone()))
         .build()
@@ -291,7 +291,7 @@ fn jamless_builder(files: &LogFiles) -> Result<jamless::Builder> {
 
 enum FileSink {
     Plain(PathBuf),
-    Rotating(jamless::RotatingFileSink),
+    Rotating(Box<jamless::RotatingFileSink>),
 }
 
 fn file_sink(files: &LogFiles) -> Result<FileSink> {
@@ -309,5 +309,5 @@ fn file_sink(files: &LogFiles) -> Result<FileSink> {
                 files.path().display()
             )
         })?;
-    Ok(FileSink::Rotating(sink))
+    Ok(FileSink::Rotating(Box::new(sink)))
 }
