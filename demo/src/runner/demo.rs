@@ -301,12 +301,20 @@ fn network_narrative(p: &PhaseReport) -> String {
     let n = |v: Option<u64>| v.map_or_else(|| "n/a".to_string(), |v| v.to_string());
     let at = p.collector_stopped_at.unwrap_or(0.0);
     if p.logger == "naive-syslog" {
+        let extra = match p.lost_uncounted {
+            Some(d) if d < 0 => format!(
+                " rsyslogd received {} lines more than the log calls that returned: lines of \
+                 callers that never returned, which the kernel had already taken.",
+                -d
+            ),
+            _ => String::new(),
+        };
         return format!(
             "naive-syslog: rsyslogd was stopped at {at:.1} s; once the kernel's socket buffers \
              were full, the `syslog` crate's send blocked the request's thread and the others \
              queued behind its mutex: {} requests timed out after the stop, {} callers were stuck \
              in a log call at exit, and its /health/logging could not say anything (it has no \
-             health, and the runtime no longer ran).",
+             health, and the runtime no longer ran).{extra}",
             p.timed_out_after_failure,
             n(p.callers_stuck)
         );
