@@ -13,6 +13,14 @@
 //! every log call it returned from is either in a file or counted as
 //! dropped.
 //!
+//! Then the network phase (`--phases`): for each of `naive-syslog` (the
+//! `syslog` crate over TCP from the request path) and `jamless` (a file
+//! pipeline and a syslog pipeline) a real rsyslogd on loopback, which the
+//! services log to and the runner stops with SIGSTOP mid-run; the runner
+//! probes `/health/logging` with the collector stopped, and exits 0 only if
+//! the naive service hung while jamless answered everything, reported its
+//! syslog pipeline degraded with drops counted, and lost no file line.
+//!
 //! `--bench` instead alternates `off` and `jamless` under the same load and
 //! prints a markdown table of request latencies (for `BENCHMARKS.md`).
 

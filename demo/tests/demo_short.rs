@@ -1,4 +1,5 @@
-//! End to end: the real `jamless-demo` binary, a shortened configuration,
+//! End to end: the real `jamless-demo` binary, its rotation phase only (the
+//! network phase has `demo_network.rs`), a shortened configuration,
 //! and assertions on the numbers of its `--json` report only (never on
 //! timing thresholds).
 //!
@@ -30,6 +31,7 @@ fn run_demo(out: &Path, json: &Path) -> std::process::Output {
         .arg(out)
         .arg("--json")
         .arg(json)
+        .args(["--phases", "rotation"])
         .args(["--rotate-secs", "1", "--secs", "4"])
         .args([
             "--until-naive-fails",

@@ -61,8 +61,9 @@ pub fn run(args: &Args) -> Result<bool> {
                 until: Until::Secs(args.bench_secs),
                 progress: true,
                 align_start: false,
+                network: None,
             };
-            let r = phase::run(&rt, &settings)?;
+            let r = phase::run(&rt, &settings, None)?;
             let b = measure(&r, i + 1, logger, Duration::from_secs_f64(args.warmup_secs));
             println!(
                 "{label:>10}: {} requests, p50 {} ms, p99 {} ms, p99.9 {} ms, max {} ms",

@@ -1,7 +1,8 @@
 //! The SVG chart: one column per phase; on top latency p50/p99 per second
 //! (log scale), below timeouts per second; grey vertical lines at the
-//! rotation instants, a red one where the naive consumer died, yellow bands
-//! where the runner itself did not run (an overloaded machine).
+//! rotation instants, a red one where the naive consumer died or where the
+//! collector was stopped (network phase), yellow bands where the runner
+//! itself did not run (an overloaded machine).
 //!
 //! plotters' `ab_glyph` text layout needs a font registered from bytes, so
 //! the binary embeds DejaVu Sans Mono (`demo/assets/`, Bitstream Vera
@@ -26,18 +27,20 @@ const POD_COLORS: [[RGBColor; 2]; 2] = [
     [RGBColor(240, 170, 90), RGBColor(200, 90, 0)],
 ];
 
+/// The rotation phase's chart title.
+pub const ROTATION_TITLE: &str =
+    "GET /v1/healthCheck: two services sharing one log file name, rotating together";
+/// The network phase's chart title.
+pub const NETWORK_TITLE: &str =
+    "GET /v1/healthCheck: two services logging to one rsyslogd, stopped (SIGSTOP) mid-run";
+
 /// Writes the chart of `phases` to `path`.
-pub fn write(path: &Path, phases: &[PhaseReport], timeout_ms: u64) -> Result<()> {
+pub fn write(path: &Path, title: &str, phases: &[PhaseReport], timeout_ms: u64) -> Result<()> {
     register_fonts()?;
     let width = 60 + 640 * phases.len().max(1) as u32;
     let root = SVGBackend::new(path, (width, 820)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let root = root
-        .titled(
-            "GET /v1/healthCheck: two services sharing one log file name, rotating together",
-            (FAMILY, 20),
-        )
-        .map_err(err)?;
+    let root = root.titled(title, (FAMILY, 20)).map_err(err)?;
     let columns = root.split_evenly((1, phases.len().max(1)));
     for (area, phase) in columns.iter().zip(phases) {
         let (top, bottom) = area.split_vertically(520);
@@ -179,7 +182,8 @@ fn timeout_panel(
 type Chart<'a, Y> =
     ChartContext<'a, SVGBackend<'a>, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>;
 
-/// Rotation instants (grey) and the consumer's death (red).
+/// Rotation instants (grey), the consumer's death or the collector's stop
+/// (red).
 fn markers<Y>(chart: &mut Chart<'_, Y>, p: &PhaseReport, lo: f64, hi: f64) -> Result<()>
 where
     Y: Ranged<ValueType = f64>,
@@ -212,6 +216,13 @@ where
             .draw_series([PathElement::new([(t, lo), (t, hi)], RED.stroke_width(2))])
             .map_err(err)?
             .label(format!("{who}: consumer died"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RED.stroke_width(2)));
+    }
+    if let Some(t) = p.collector_stopped_at {
+        chart
+            .draw_series([PathElement::new([(t, lo), (t, hi)], RED.stroke_width(2))])
+            .map_err(err)?
+            .label("rsyslogd stopped (SIGSTOP)")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RED.stroke_width(2)));
     }
     Ok(())

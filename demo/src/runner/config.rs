@@ -70,6 +70,35 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_value = "naive,jamless")]
     pub loggers: Vec<String>,
 
+    /// Phases to run, in order: `rotation` (the services log to files that
+    /// rotate; the incident), `network` (they log to a real rsyslogd that
+    /// is then stopped, as a dead collector would be).
+    #[arg(long, value_delimiter = ',', default_value = "rotation,network")]
+    pub phases: Vec<String>,
+
+    /// Loggers of the network phase, in order (`naive-syslog`: the `syslog`
+    /// crate over TCP from the request path; `jamless`: a file pipeline and
+    /// a syslog pipeline).
+    #[arg(long, value_delimiter = ',', default_value = "naive-syslog,jamless")]
+    pub network_loggers: Vec<String>,
+
+    /// Seconds of load per logger in the network phase.
+    #[arg(long, default_value_t = 20.0)]
+    pub network_secs: f64,
+
+    /// Seconds into the network phase's load at which rsyslogd is stopped
+    /// (SIGSTOP); it stays stopped until the load ends.
+    #[arg(long, default_value_t = 3.0)]
+    pub collector_stop_secs: f64,
+
+    /// Bytes of query string on every request of the network phase (a long
+    /// search or tracking URL), which the services log with the request.
+    /// At about 4 KB per line the collector's socket buffers (about 4 MB
+    /// in the kernel here) fill within about 5 s; with the rotation phase's
+    /// 150-byte lines it would take over a minute.
+    #[arg(long, default_value_t = 4096)]
+    pub network_query_bytes: usize,
+
     /// Write every number of the run as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -124,6 +153,19 @@ impl Args {
         }
         if self.timeout_ms == 0 {
             bail!("--timeout-ms must be positive");
+        }
+        for p in &self.phases {
+            if !matches!(p.as_str(), "rotation" | "network") {
+                bail!("unknown phase {p:?} (rotation or network)");
+            }
+        }
+        for l in &self.network_loggers {
+            if !matches!(l.as_str(), "naive-syslog" | "jamless") {
+                bail!("unknown network logger {l:?} (naive-syslog or jamless)");
+            }
+        }
+        if !(self.network_secs > self.collector_stop_secs && self.collector_stop_secs >= 0.0) {
+            bail!("--network-secs must be longer than --collector-stop-secs (>= 0)");
         }
         for l in &self.loggers {
             if !matches!(l.as_str(), "naive" | "jamless" | "off") {
@@ -202,6 +244,10 @@ mod tests {
         let a = Args::parse_from(["jamless-demo"]);
         a.validate().unwrap();
         assert_eq!(a.loggers, ["naive", "jamless"]);
+        assert_eq!(a.phases, ["rotation", "network"]);
+        assert_eq!(a.network_loggers, ["naive-syslog", "jamless"]);
+        let bad = Args::parse_from(["jamless-demo", "--phases", "disk"]);
+        assert!(bad.validate().is_err());
         assert_eq!(a.timeout(), Duration::from_secs(2));
         assert_eq!(a.after_fail(), Duration::from_secs(3));
         let bad = Args::parse_from(["jamless-demo", "--loggers", "naive,log4go"]);

@@ -41,6 +41,9 @@ pub struct LoadConfig {
     pub timeout: Duration,
     /// Reuse connections.
     pub keep_alive: bool,
+    /// Bytes of query string on every request (`?q=xxx...`; 0: none). The
+    /// service logs the URI, so this sets the size of each log line.
+    pub query_bytes: usize,
 }
 
 /// What became of one request.
@@ -120,7 +123,7 @@ impl Load {
                 let stagger = period.mul_f64(w as f64 / cfg.workers as f64);
                 let worker = Worker {
                     client: client.clone(),
-                    url: format!("http://{addr}{PATH}"),
+                    url: url(*addr, cfg.query_bytes),
                     target,
                     timeout: cfg.timeout,
                     origin,
@@ -162,6 +165,15 @@ impl Load {
             samples,
             first_errors,
         })
+    }
+}
+
+/// The URL of every request to `addr`.
+fn url(addr: SocketAddr, query_bytes: usize) -> String {
+    if query_bytes == 0 {
+        format!("http://{addr}{PATH}")
+    } else {
+        format!("http://{addr}{PATH}?q={}", "x".repeat(query_bytes))
     }
 }
 
@@ -284,6 +296,7 @@ mod tests {
             rate: 200.0,
             timeout: Duration::from_millis(300),
             keep_alive: false,
+            query_bytes: 0,
         };
         let origin = Instant::now();
         let load = Load::start(&[addr], &cfg, origin).unwrap();

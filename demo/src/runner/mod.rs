@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod chart;
+pub mod collector;
 pub mod config;
 pub mod demo;
 pub mod load;
@@ -34,5 +35,6 @@ pub fn load_config(args: &config::Args) -> load::LoadConfig {
         rate: args.rate,
         timeout: args.timeout(),
         keep_alive: args.keep_alive,
+        query_bytes: 0,
     }
 }

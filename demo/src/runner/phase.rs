@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::collector::Collector;
 use super::load::{Load, LoadConfig, Sample};
 use super::logs::{self, LogCount};
 use super::procs::{RotationFailure, Service, ServiceSpec, Stopped};
@@ -62,6 +63,40 @@ pub struct PhaseSettings {
     /// Start the services just after a rotation instant, so that they run
     /// healthily for most of a period before their first rotation.
     pub align_start: bool,
+    /// The network phase: the collector the services log to, and when
+    /// (seconds into the load) it is stopped with SIGSTOP.
+    pub network: Option<NetworkSettings>,
+}
+
+/// The network phase's settings.
+#[derive(Debug, Clone)]
+pub struct NetworkSettings {
+    /// The collector's TCP address, passed as `--syslog-addr`.
+    pub syslog_addr: String,
+    /// Seconds into the load at which the collector is stopped.
+    pub stop_at_secs: f64,
+}
+
+/// What `/health/logging` of a service answered while the collector was
+/// stopped (at the end of the load).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct HealthProbe {
+    /// The HTTP status, if it answered within the client timeout.
+    pub status: Option<u16>,
+    /// Why it did not answer.
+    pub error: Option<String>,
+    /// The logger's state word.
+    pub state: Option<String>,
+    /// The file pipeline's state.
+    pub file_state: Option<String>,
+    /// The syslog pipeline's state.
+    pub syslog_state: Option<String>,
+    /// Records the syslog pipeline counted as dropped.
+    pub syslog_dropped: Option<u64>,
+    /// Of those, because its backlog was full.
+    pub syslog_backlog_full: Option<u64>,
+    /// Records the file pipeline counted as dropped.
+    pub file_dropped: Option<u64>,
 }
 
 /// One service's results.
@@ -102,10 +137,23 @@ pub struct PhaseRun {
     pub log_dir: PathBuf,
     /// Lines counted in it, or why not.
     pub logs: Result<LogCount, String>,
+    /// Network phase: when the collector was stopped, seconds since the
+    /// origin.
+    pub collector_stopped_at: Option<f64>,
+    /// Network phase: per service, its `/health/logging` at the end of the
+    /// load (collector still stopped).
+    pub probes: Vec<HealthProbe>,
+    /// Network phase: per service, request lines the collector received
+    /// (counted after it was continued and the services had exited).
+    pub collector_received: Vec<u64>,
 }
 
 /// Runs one phase. Must run on the main thread (see [`Service::spawn`]).
-pub fn run(rt: &tokio::runtime::Runtime, set: &PhaseSettings) -> Result<PhaseRun> {
+pub fn run(
+    rt: &tokio::runtime::Runtime,
+    set: &PhaseSettings,
+    collector: Option<&Collector>,
+) -> Result<PhaseRun> {
     let log_dir = set.dir.join("logs");
     std::fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
     if set.align_start {
@@ -132,10 +180,16 @@ pub fn run(rt: &tokio::runtime::Runtime, set: &PhaseSettings) -> Result<PhaseRun
             stats_file: set.dir.join(format!("{name}.stats.json")),
             stderr_file: set.dir.join(format!("{name}.stderr")),
             stdout_file: set.dir.join(format!("{name}.stdout")),
+            syslog_addr: set.network.as_ref().map(|n| n.syslog_addr.clone()),
         };
         services.push(Service::spawn(spec, origin)?);
     }
-    let driven = rt.block_on(drive(set, &services, origin))?;
+    let driven = rt.block_on(drive(set, &services, origin, collector))?;
+    let probes = if set.network.is_some() {
+        rt.block_on(probe_all(&services, set.load.timeout))
+    } else {
+        Vec::new()
+    };
     for s in &services {
         s.terminate();
     }
@@ -152,6 +206,18 @@ pub fn run(rt: &tokio::runtime::Runtime, set: &PhaseSettings) -> Result<PhaseRun
         });
     }
     let logs = logs::count_dir(&log_dir).map_err(|e| format!("{e:#}"));
+    let collector_received = match collector {
+        Some(c) => {
+            // What the kernel still held reaches rsyslogd's output now.
+            c.cont();
+            std::thread::sleep(COLLECTOR_DRAIN);
+            INSTANCES
+                .iter()
+                .map(|name| c.request_lines(&app_name(name)))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     Ok(PhaseRun {
         settings: set.clone(),
         origin_unix,
@@ -162,7 +228,105 @@ pub fn run(rt: &tokio::runtime::Runtime, set: &PhaseSettings) -> Result<PhaseRun
         instances,
         log_dir,
         logs,
+        collector_stopped_at: driven.collector_stopped_at,
+        probes,
+        collector_received,
     })
+}
+
+/// How long rsyslogd gets, once continued, to write what it was sent.
+const COLLECTOR_DRAIN: Duration = Duration::from_millis(1500);
+
+/// The syslog app-name of an instance (the service's `demo-<instance>`).
+pub fn app_name(instance: &str) -> String {
+    format!("demo-{instance}")
+}
+
+/// `GET /health/logging` of every service, concurrently.
+async fn probe_all(services: &[Service], timeout: Duration) -> Vec<HealthProbe> {
+    let client = match reqwest::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let p = HealthProbe {
+                error: Some(format!("building the HTTP client: {e}")),
+                ..HealthProbe::default()
+            };
+            return vec![p; services.len()];
+        }
+    };
+    let tasks: Vec<_> = services
+        .iter()
+        .map(|s| {
+            let (client, url) = (client.clone(), format!("http://{}/health/logging", s.addr));
+            tokio::spawn(async move { probe(&client, url).await })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.unwrap_or_else(|e| HealthProbe {
+            error: Some(format!("the probe task failed: {e}")),
+            ..HealthProbe::default()
+        }));
+    }
+    out
+}
+
+async fn probe(client: &reqwest::Client, url: String) -> HealthProbe {
+    let response = match client.get(&url).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return HealthProbe {
+                error: Some(if e.is_timeout() {
+                    "no answer within the client timeout".to_string()
+                } else {
+                    e.to_string()
+                }),
+                ..HealthProbe::default()
+            }
+        }
+    };
+    let status = response.status().as_u16();
+    let body: serde_json::Value = match response.json().await {
+        Ok(v) => v,
+        Err(e) => {
+            return HealthProbe {
+                status: Some(status),
+                error: Some(format!("reading the body: {e}")),
+                ..HealthProbe::default()
+            }
+        }
+    };
+    probe_from_body(status, &body)
+}
+
+/// The probe's fields from a `/health/logging` body.
+pub fn probe_from_body(status: u16, body: &serde_json::Value) -> HealthProbe {
+    let pipeline = |name: &str| {
+        body["pipelines"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+    };
+    let word =
+        |v: Option<&serde_json::Value>| v.and_then(|v| v["state"].as_str()).map(str::to_owned);
+    let drops = |v: Option<&serde_json::Value>| {
+        v.and_then(|v| v["drops"]["by_level"].as_array())
+            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).sum())
+    };
+    let (file, syslog) = (pipeline("file"), pipeline("syslog"));
+    HealthProbe {
+        status: Some(status),
+        error: None,
+        state: body["state"].as_str().map(str::to_owned),
+        file_state: word(file),
+        syslog_state: word(syslog),
+        syslog_dropped: drops(syslog),
+        syslog_backlog_full: syslog.and_then(|p| p["drops"]["backlog_full"].as_u64()),
+        file_dropped: drops(file),
+    }
 }
 
 /// What [`drive`] returns.
@@ -171,10 +335,16 @@ struct Driven {
     first_errors: Vec<String>,
     window: (f64, f64),
     stalls: Vec<(f64, f64)>,
+    collector_stopped_at: Option<f64>,
 }
 
 /// Runs the load with a progress bar until the phase's end condition.
-async fn drive(set: &PhaseSettings, services: &[Service], origin: Instant) -> Result<Driven> {
+async fn drive(
+    set: &PhaseSettings,
+    services: &[Service],
+    origin: Instant,
+    collector: Option<&Collector>,
+) -> Result<Driven> {
     let addrs: Vec<_> = services.iter().map(|s| s.addr).collect();
     let start = origin.elapsed().as_secs_f64();
     let load = Load::start(&addrs, &set.load, origin)?;
@@ -186,6 +356,7 @@ async fn drive(set: &PhaseSettings, services: &[Service], origin: Instant) -> Re
     let mut tick = tokio::time::interval(DRIVER_TICK);
     let mut stalls = Vec::new();
     let mut last = Instant::now();
+    let mut collector_stopped_at = None;
     loop {
         tick.tick().await;
         let gap = last.elapsed();
@@ -200,8 +371,18 @@ async fn drive(set: &PhaseSettings, services: &[Service], origin: Instant) -> Re
             .filter_map(Service::rotation_failure)
             .map(|f| f.at_secs)
             .reduce(f64::min);
+        if let (Some(net), Some(c), None) = (&set.network, collector, collector_stopped_at) {
+            if now - start >= net.stop_at_secs {
+                c.stop();
+                collector_stopped_at = Some(origin.elapsed().as_secs_f64());
+            }
+        }
         bar.set_position((now - start).max(0.0) as u64);
-        bar.set_message(live_message(&load, death));
+        let mut message = live_message(&load, death);
+        if let Some(t) = collector_stopped_at {
+            message.push_str(&format!("  collector stopped at {t:.1}s"));
+        }
+        bar.set_message(message);
         if should_stop(set.until, now - start, death.map(|d| d - start)) {
             break;
         }
@@ -218,6 +399,7 @@ async fn drive(set: &PhaseSettings, services: &[Service], origin: Instant) -> Re
         first_errors: result.first_errors,
         window: (start, end),
         stalls,
+        collector_stopped_at,
     })
 }
 

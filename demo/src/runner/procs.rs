@@ -47,6 +47,8 @@ pub struct ServiceSpec {
     pub stderr_file: PathBuf,
     /// Where its stdout (after the first line) is copied.
     pub stdout_file: PathBuf,
+    /// The network phase's collector, passed as `--syslog-addr`.
+    pub syslog_addr: Option<String>,
 }
 
 /// The naive consumer's death, as seen on the service's stderr.
@@ -104,6 +106,9 @@ impl Service {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if let Some(addr) = &spec.syslog_addr {
+            cmd.arg("--syslog-addr").arg(addr);
+        }
         if spec.logger == "naive" && spec.naive_fs_latency_ms > 0 {
             cmd.arg("--naive-fs-latency-ms")
                 .arg(spec.naive_fs_latency_ms.to_string());

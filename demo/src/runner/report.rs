@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::load::Outcome;
 use super::logs::LogCount;
-use super::phase::PhaseRun;
+use super::phase::{HealthProbe, PhaseRun};
 use super::procs::{RotationFailure, Stopped};
 use super::samples::{self, Bucket, Counts, Latency};
 use super::stats::ServiceStats;
@@ -34,6 +34,10 @@ pub struct InstanceReport {
     pub per_second: Vec<Bucket>,
     /// Its captured stderr.
     pub stderr_file: PathBuf,
+    /// Network phase: its `/health/logging` with the collector stopped.
+    pub health_probe: Option<HealthProbe>,
+    /// Network phase: its request lines the collector received.
+    pub collector_received: Option<u64>,
 }
 
 /// One phase's numbers.
@@ -57,8 +61,14 @@ pub struct PhaseReport {
     pub instances: Vec<InstanceReport>,
     /// The first consumer death of the phase.
     pub consumer_died: Option<(String, RotationFailure)>,
-    /// Sum over services of requests timed out after their consumer died.
+    /// Sum over services of requests timed out after their consumer died
+    /// (network phase: after the collector was stopped).
     pub timed_out_after_failure: u64,
+    /// Network phase: when the collector was stopped (SIGSTOP), seconds
+    /// since the origin.
+    pub collector_stopped_at: Option<f64>,
+    /// Network phase: request lines the collector received, all services.
+    pub collector_received: Option<u64>,
     /// Sum of `requests_received`: requests that reached the services'
     /// routes (`None` when a stats file is missing, as for every sum below).
     pub requests_received: Option<u64>,
@@ -70,7 +80,8 @@ pub struct PhaseReport {
     pub dropped_counted: Option<u64>,
     /// Sum of `queued_at_exit`.
     pub queued_at_exit: Option<u64>,
-    /// Request lines counted in the files.
+    /// Request lines counted in the files (`naive-syslog`, which writes no
+    /// file: at the collector).
     pub lines_in_files: Option<u64>,
     /// `log_calls_returned - lines_in_files - dropped_counted`, unclamped
     /// (`None` without stats or files, and for `off`).
@@ -96,10 +107,15 @@ impl PhaseReport {
             .enumerate()
             .map(|(i, inst)| {
                 let mine: Vec<_> = run.samples.iter().filter(|s| s.target == i).collect();
-                let after = inst.failure.as_ref().map_or(0, |f| {
+                let fault_at = inst
+                    .failure
+                    .as_ref()
+                    .map(|f| f.at_secs)
+                    .or(run.collector_stopped_at);
+                let after = fault_at.map_or(0, |at| {
                     mine.iter()
                         .filter(|s| s.outcome == Outcome::TimedOut)
-                        .filter(|s| s.sent_at.as_secs_f64() >= f.at_secs)
+                        .filter(|s| s.sent_at.as_secs_f64() >= at)
                         .count() as u64
                 });
                 InstanceReport {
@@ -113,6 +129,8 @@ impl PhaseReport {
                     timed_out_after_failure: after,
                     per_second: samples::per_second(&run.samples, i, end.ceil() as usize),
                     stderr_file: inst.stderr_file.clone(),
+                    health_probe: run.probes.get(i).cloned(),
+                    collector_received: run.collector_received.get(i).copied(),
                 }
             })
             .collect();
@@ -120,7 +138,13 @@ impl PhaseReport {
         let sum = |f: fn(&ServiceStats) -> u64| stats.as_ref().map(|v| v.iter().map(f).sum());
         let log_calls_returned = sum(|s| s.log_calls_returned);
         let dropped_counted = sum(|s| s.dropped_counted);
-        let lines_in_files = run.logs.as_ref().ok().map(|l| l.request_lines);
+        let collector_received = (!run.collector_received.is_empty())
+            .then(|| run.collector_received.iter().sum::<u64>());
+        let lines_in_files = if run.settings.logger == "naive-syslog" {
+            collector_received
+        } else {
+            run.logs.as_ref().ok().map(|l| l.request_lines)
+        };
         // With logging off the log calls go nowhere: no identity to check.
         let lost_uncounted = match (log_calls_returned, lines_in_files, dropped_counted) {
             (Some(r), Some(l), Some(d)) if run.settings.logger != "off" => {
@@ -143,6 +167,8 @@ impl PhaseReport {
             timed_out_after_failure: instances.iter().map(|i| i.timed_out_after_failure).sum(),
             instances,
             consumer_died,
+            collector_stopped_at: run.collector_stopped_at,
+            collector_received,
             requests_received: sum(|s| s.requests_received),
             log_calls_returned,
             callers_stuck: sum(|s| s.log_calls_waiting),
@@ -171,7 +197,13 @@ impl PhaseReport {
         }
         match l.as_str() {
             "naive" => self.naive_failures(&mut f),
-            "jamless" => self.jamless_failures(&mut f),
+            "naive-syslog" => self.naive_syslog_failures(&mut f),
+            "jamless" => {
+                self.jamless_failures(&mut f);
+                if self.collector_stopped_at.is_some() {
+                    self.jamless_network_failures(&mut f);
+                }
+            }
             _ => {
                 if self.counts.answered != self.counts.sent || self.counts.sent == 0 {
                     f.push(format!(
@@ -199,6 +231,62 @@ impl PhaseReport {
         }
         if self.callers_stuck.is_some_and(|n| n == 0) {
             f.push("naive: no caller was stuck in a log call at the end".into());
+        }
+    }
+
+    fn naive_syslog_failures(&self, f: &mut Vec<String>) {
+        if self.collector_stopped_at.is_none() {
+            f.push("naive-syslog: the collector was never stopped".into());
+            return;
+        }
+        if self.timed_out_after_failure == 0 {
+            f.push(
+                "naive-syslog: the collector was stopped, but no request timed out afterwards \
+                 (the kernel's socket buffers did not fill: try a longer --network-secs)"
+                    .into(),
+            );
+        }
+        if self.callers_stuck.is_some_and(|n| n == 0) {
+            f.push("naive-syslog: no caller was stuck in a log call at the end".into());
+        }
+    }
+
+    /// With the collector stopped: `/health/logging` answers 200, the file
+    /// pipeline is healthy and lost nothing, the syslog pipeline shows its
+    /// trouble and counted its drops.
+    fn jamless_network_failures(&self, f: &mut Vec<String>) {
+        for i in &self.instances {
+            let n = &i.name;
+            let Some(p) = &i.health_probe else {
+                f.push(format!("jamless: {n}'s /health/logging was not probed"));
+                continue;
+            };
+            if p.status != Some(200) {
+                f.push(format!(
+                    "jamless: {n}'s /health/logging answered {:?} ({:?}), not 200",
+                    p.status, p.error
+                ));
+            }
+            if p.file_state.as_deref() != Some("healthy") || p.file_dropped != Some(0) {
+                f.push(format!(
+                    "jamless: {n}'s file pipeline was {:?} with {:?} drops, not healthy with none",
+                    p.file_state, p.file_dropped
+                ));
+            }
+            if !matches!(
+                p.syslog_state.as_deref(),
+                Some("degraded" | "failing" | "stalled")
+            ) {
+                f.push(format!(
+                    "jamless: {n}'s syslog pipeline was {:?} with the collector stopped",
+                    p.syslog_state
+                ));
+            }
+            if p.syslog_dropped.unwrap_or(0) == 0 {
+                f.push(format!(
+                    "jamless: {n}'s syslog pipeline counted no drops with the collector stopped"
+                ));
+            }
         }
     }
 

@@ -24,11 +24,9 @@ pub fn render(phases: &[PhaseReport], timeout_ms: u64) -> String {
         opt(p.requests_received)
     });
     row("  per pod: answered / timed out", &|p| {
-        p.instances
-            .iter()
-            .map(|i| format!("{}/{}", i.counts.answered, i.counts.timed_out))
-            .collect::<Vec<_>>()
-            .join("  ")
+        per_pod(p, |i| {
+            format!("{}/{}", i.counts.answered, i.counts.timed_out)
+        })
     });
     row("latency p50 / p99 / max, ms (answered)", &|p| {
         if p.latency.count == 0 {
@@ -42,25 +40,73 @@ pub fn render(phases: &[PhaseReport], timeout_ms: u64) -> String {
             )
         }
     });
-    row(
-        "consumer died (stderr), s since start",
-        &|p| match &p.consumer_died {
-            Some((who, f)) => format!("{who} at {:.1} s", f.at_secs),
-            None => "no".into(),
-        },
-    );
-    row("  timed out after it", &|p| match p.consumer_died {
-        Some(_) => p.timed_out_after_failure.to_string(),
-        None => "-".into(),
-    });
+    let network = phases.iter().any(|p| p.collector_stopped_at.is_some());
+    if network {
+        row("collector stopped (SIGSTOP), s since start", &|p| {
+            p.collector_stopped_at
+                .map_or_else(|| "no".into(), |t| format!("{t:.1}"))
+        });
+        row("  timed out after it", &|p| {
+            p.timed_out_after_failure.to_string()
+        });
+        row("/health/logging, collector stopped", &|p| {
+            per_pod(p, |i| match &i.health_probe {
+                Some(h) => h
+                    .status
+                    .map_or_else(|| "no answer".into(), |s| s.to_string()),
+                None => "-".into(),
+            })
+        });
+        row("  pipelines: file / syslog state", &|p| {
+            per_pod(p, |i| match &i.health_probe {
+                Some(h) if h.syslog_state.is_some() => format!(
+                    "{}/{}",
+                    h.file_state.as_deref().unwrap_or("?"),
+                    h.syslog_state.as_deref().unwrap_or("?")
+                ),
+                _ => "-".into(),
+            })
+        });
+        row("  syslog drops counted (backlog full)", &|p| {
+            per_pod(p, |i| {
+                match i.health_probe.as_ref().and_then(|h| h.syslog_dropped) {
+                    Some(d) => d.to_string(),
+                    None => "-".into(),
+                }
+            })
+        });
+        row("request lines received by rsyslogd", &|p| {
+            opt(p.collector_received)
+        });
+    } else {
+        row(
+            "consumer died (stderr), s since start",
+            &|p| match &p.consumer_died {
+                Some((who, f)) => format!("{who} at {:.1} s", f.at_secs),
+                None => "no".into(),
+            },
+        );
+        row("  timed out after it", &|p| match p.consumer_died {
+            Some(_) => p.timed_out_after_failure.to_string(),
+            None => "-".into(),
+        });
+    }
     row("callers stuck in a log call at exit", &|p| {
         opt(p.callers_stuck)
     });
     row("log calls returned", &|p| opt(p.log_calls_returned));
-    row("lines written (counted in files)", &|p| {
-        opt(p.lines_in_files)
-    });
-    row("drops counted by the logger", &|p| opt(p.dropped_counted));
+    let lines = if network {
+        "lines written (files; naive-syslog: rsyslogd)"
+    } else {
+        "lines written (counted in files)"
+    };
+    row(lines, &|p| opt(p.lines_in_files));
+    let drops = if network {
+        "drops counted by the logger (file pipeline)"
+    } else {
+        "drops counted by the logger"
+    };
+    row(drops, &|p| opt(p.dropped_counted));
     row("records queued at exit", &|p| opt(p.queued_at_exit));
     row(
         "LINES LOST WITHOUT BEING COUNTED",
@@ -91,6 +137,11 @@ pub fn render(phases: &[PhaseReport], timeout_ms: u64) -> String {
         }
     }
     out
+}
+
+/// One cell with a value per pod, `a  b`.
+fn per_pod(p: &PhaseReport, f: impl Fn(&super::report::InstanceReport) -> String) -> String {
+    p.instances.iter().map(f).collect::<Vec<_>>().join("  ")
 }
 
 fn opt(v: Option<u64>) -> String {

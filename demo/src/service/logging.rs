@@ -1,6 +1,8 @@
-//! The service's logger: jamless (the way to do it), the naive port of the
-//! incident's logger (the failure), or none at all, installed as the
-//! `tracing` subscriber; and what each says about its own health.
+//! The service's logger: jamless (the way to do it; with `--syslog-addr` a
+//! file pipeline and a syslog pipeline), the naive port of the incident's
+//! logger or the `syslog` crate over TCP (the failures), or none at all,
+//! installed as the `tracing` subscriber; and what each says about its own
+//! health.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -21,6 +23,9 @@ pub enum LoggerKind {
     Jamless,
     /// The port of the incident's log4go writer (the failure).
     Naive,
+    /// The `syslog` crate over TCP to `--syslog-addr`, writing from the
+    /// request's thread (the failure, network version).
+    NaiveSyslog,
     /// No logging at all: no subscriber is installed.
     Off,
 }
@@ -37,6 +42,13 @@ pub struct LogFiles {
     /// Naive logger only: the simulated file-system latency of
     /// [`NaiveConfig::simulated_fs_latency`] (zero: the faithful port).
     pub naive_fs_latency: Duration,
+    /// A syslog collector (`host:port`, TCP): jamless adds a syslog
+    /// pipeline beside the file; `naive-syslog` sends everything there.
+    pub syslog_addr: Option<String>,
+    /// The backlog of jamless's syslog pipeline, in bytes.
+    pub syslog_backlog_bytes: usize,
+    /// The app-name of the syslog messages.
+    pub app_name: String,
 }
 
 impl LogFiles {
@@ -52,6 +64,8 @@ pub enum Logging {
     Jamless(jamless::Logger),
     /// The naive logger.
     Naive(NaiveLogger),
+    /// The `syslog` crate (it has no health of its own).
+    NaiveSyslog,
     /// No logger.
     Off,
 }
@@ -89,7 +103,7 @@ impl Logging {
         kind: LoggerKind,
         files: &LogFiles,
     ) -> Result<(Logging, Option<jamless::Guard>)> {
-        if kind != LoggerKind::Off {
+        if kind != LoggerKind::Off && kind != LoggerKind::NaiveSyslog {
             std::fs::create_dir_all(&files.dir)
                 .with_context(|| format!("creating the log directory {}", files.dir.display()))?;
         }
@@ -120,6 +134,23 @@ impl Logging {
                     .context("installing the tracing subscriber")?;
                 Ok((Logging::Naive(logger), None))
             }
+            LoggerKind::NaiveSyslog => {
+                let addr = files
+                    .syslog_addr
+                    .as_deref()
+                    .context("--logger naive-syslog needs --syslog-addr")?;
+                crate::service::naive_syslog::install(addr, &files.app_name)?;
+                let filter =
+                    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+                // Not `try_init`: that would also install tracing-log's
+                // `log` logger in place of the syslog crate's.
+                tracing::subscriber::set_global_default(
+                    tracing_subscriber::registry()
+                        .with(crate::service::naive_syslog::ToLog.with_filter(filter)),
+                )
+                .context("installing the tracing subscriber")?;
+                Ok((Logging::NaiveSyslog, None))
+            }
             LoggerKind::Off => Ok((Logging::Off, None)),
         }
     }
@@ -129,6 +160,7 @@ impl Logging {
         match self {
             Logging::Jamless(_) => "jamless",
             Logging::Naive(_) => "naive",
+            Logging::NaiveSyslog => "naive-syslog",
             Logging::Off => "off",
         }
     }
@@ -141,6 +173,13 @@ impl Logging {
                 let mut body = serde_json::to_value(&snapshot)
                     .unwrap_or_else(|e| json!({ "error": e.to_string() }));
                 body["logger"] = json!("jamless");
+                // With several pipelines the logger's drop total counts
+                // deliveries of every pipeline; the lines the runner counts
+                // are the file pipeline's, so its drops are the ones that
+                // balance them (the syslog pipeline's are in `body`).
+                let dropped_counted = snapshot
+                    .pipeline(FILE_PIPELINE)
+                    .map_or_else(|| snapshot.dropped(), |p| p.dropped());
                 HealthReport {
                     serving: snapshot.state.is_serving(),
                     state: snapshot.state.as_str().to_string(),
@@ -149,7 +188,7 @@ impl Logging {
                         .last_error
                         .as_ref()
                         .map(|e| format!("{}: {} ({})", e.operation, e.message, e.class)),
-                    dropped_counted: snapshot.dropped(),
+                    dropped_counted,
                     queued: snapshot.queued,
                     body,
                 }
@@ -167,6 +206,16 @@ impl Logging {
                         .unwrap_or_else(|e| json!({ "error": e.to_string() })),
                 }
             }
+            Logging::NaiveSyslog => HealthReport {
+                // It has no health to report: a probe cannot tell.
+                serving: true,
+                state: "unknown".to_string(),
+                writer_alive: true,
+                last_error: None,
+                dropped_counted: 0,
+                queued: 0,
+                body: json!({ "logger": "naive-syslog", "state": "unknown" }),
+            },
             Logging::Off => HealthReport {
                 serving: true,
                 state: "off".to_string(),
@@ -184,7 +233,7 @@ impl Logging {
         match self {
             Logging::Jamless(logger) => logger.health().to_prometheus(),
             Logging::Naive(logger) => logger.health().to_prometheus(),
-            Logging::Off => String::new(),
+            Logging::NaiveSyslog | Logging::Off => String::new(),
         }
     }
 
@@ -202,13 +251,52 @@ impl Logging {
     }
 }
 
+/// The name of jamless's file pipeline when a syslog pipeline is beside it.
+pub const FILE_PIPELINE: &str = "file";
+/// The name of jamless's syslog pipeline.
+pub const SYSLOG_PIPELINE: &str = "syslog";
+
 /// jamless with its defaults, writing `<dir>/<name>` (no rotation) or
 /// rotating every `rotate_secs` with the default (dated) names, which are
-/// safe for several processes on one path.
+/// safe for several processes on one path. With a syslog address, two
+/// pipelines: that file (essential) and RFC 5424 over TCP to the collector
+/// (not essential: a collector in trouble degrades the logger, it does not
+/// fail the service's liveness probe), each with its own backlog.
 fn jamless_builder(files: &LogFiles) -> Result<jamless::Builder> {
     let builder = jamless::Builder::new();
+    let Some(addr) = &files.syslog_addr else {
+        return Ok(match file_sink(files)? {
+            FileSink::Plain(path) => builder.file(path),
+            FileSink::Rotating(sink) => builder.sink(*sink),
+        });
+    };
+    let file = match file_sink(files)? {
+        FileSink::Plain(path) => {
+            jamless::Pipeline::new(FILE_PIPELINE, jamless::FileSinkBuilder::new(path).build())
+        }
+        FileSink::Rotating(sink) => jamless::Pipeline::new(FILE_PIPELINE, *sink),
+    };
+    let syslog = jamless::SyslogSink::builder(jamless::Transport::tcp(addr.clone()))
+        .build()
+        .with_context(|| format!("configuring the syslog sink for {addr}"))?;
+    let format = jamless::SyslogFormat::rfc5424().app_name(files.app_name.clone());
+    Ok(builder.pipeline(file).pipeline(
+        jamless::Pipeline::new(SYSLOG_PIPELINE, syslog)
+            .format(jamless::Format::syslog(format))
+            .backlog_bytes(files.syslog_backlog_bytes)
+            .fallback(None)
+            .essential(false),
+    ))
+}
+
+enum FileSink {
+    Plain(PathBuf),
+    Rotating(Box<jamless::RotatingFileSink>),
+}
+
+fn file_sink(files: &LogFiles) -> Result<FileSink> {
     if files.rotate_secs == 0 {
-        return Ok(builder.file(files.path()));
+        return Ok(FileSink::Plain(files.path()));
     }
     let rotation = jamless::Rotation::every(Duration::from_secs(files.rotate_secs))
         .context("--rotate-secs")?;
@@ -221,5 +309,5 @@ fn jamless_builder(files: &LogFiles) -> Result<jamless::Builder> {
                 files.path().display()
             )
         })?;
-    Ok(builder.sink(sink))
+    Ok(FileSink::Rotating(Box::new(sink)))
 }

@@ -21,6 +21,7 @@
 
 pub mod logging;
 pub mod metrics;
+pub mod naive_syslog;
 pub mod signals;
 pub mod stats;
 
@@ -80,6 +81,15 @@ pub struct Args {
     /// statistics.
     #[arg(long, default_value = "service")]
     pub instance: String,
+    /// A syslog collector on TCP (`host:port`): jamless then logs to a file
+    /// pipeline and a syslog pipeline; `--logger naive-syslog` needs it.
+    #[arg(long)]
+    pub syslog_addr: Option<String>,
+    /// The backlog of jamless's syslog pipeline, KiB (at least 64). Small
+    /// by default so that a stopped collector fills it within seconds at
+    /// the demo's load; the library's default is 4 MiB.
+    #[arg(long, default_value_t = 64)]
+    pub syslog_backlog_kib: usize,
 }
 
 /// What the handlers share.
@@ -108,6 +118,9 @@ pub fn run(args: Args) -> Result<()> {
         name: args.log_name.clone(),
         rotate_secs: args.rotate_secs,
         naive_fs_latency: Duration::from_millis(args.naive_fs_latency_ms),
+        syslog_addr: args.syslog_addr.clone(),
+        syslog_backlog_bytes: args.syslog_backlog_kib << 10,
+        app_name: format!("demo-{}", args.instance),
     };
     let (logging, guard) = Logging::install(args.logger, &files)?;
     let state = AppState {
