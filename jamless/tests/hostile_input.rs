@@ -322,7 +322,10 @@ fn invalid_utf8_through_make_writer_json() {
 fn fmt_layer_line_with_hostile_strings_stays_one_clean_line() {
     let dir = tempfile::tempdir().unwrap();
     let (logger, _guard) = text_logger(dir.path(), "{message}");
+    // No colours: with the workspace's features unified, the fmt layer may
+    // have ANSI support, and its own colour codes would be escaped too.
     let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_writer(logger.make_writer())
         .finish();
     tracing::subscriber::with_default(subscriber, || {
