@@ -97,17 +97,32 @@ pub fn line(i: u64) -> String {
 /// Writes `n` lines, `per_write` lines per `write()` call, timing each
 /// call. Closes the pipe at the end unless `keep_open`.
 pub fn produce(
-    mut stdin: ChildStdin,
+    stdin: ChildStdin,
     n: u64,
     per_write: u64,
     keep_open: bool,
 ) -> (WriteTimes, Option<ChildStdin>) {
+    let (times, stdin, error) = try_produce(stdin, n, per_write);
+    if let Some(e) = error {
+        panic!("write to jamless: {e} after {times}");
+    }
+    (times, keep_open.then_some(stdin))
+}
+
+/// [`produce`] that stops at the first failed write (the reader went
+/// away) and says why. The failed call's time is included.
+pub fn try_produce(
+    mut stdin: ChildStdin,
+    n: u64,
+    per_write: u64,
+) -> (WriteTimes, ChildStdin, Option<std::io::Error>) {
     let mut times = Vec::with_capacity((n / per_write.max(1) + 1) as usize);
     let mut bytes = 0u64;
     let mut buf = String::new();
+    let mut error = None;
     let t0 = Instant::now();
     let mut i = 0;
-    while i < n {
+    'outer: while i < n {
         buf.clear();
         for _ in 0..per_write.min(n - i) {
             buf.push_str(&line(i));
@@ -116,10 +131,18 @@ pub fn produce(
         let mut data = buf.as_bytes();
         while !data.is_empty() {
             let t = Instant::now();
-            let w = stdin.write(data).expect("write to jamless");
+            let result = stdin.write(data);
             times.push(t.elapsed().as_nanos() as u64);
-            data = &data[w..];
-            bytes += w as u64;
+            match result {
+                Ok(w) => {
+                    data = &data[w..];
+                    bytes += w as u64;
+                }
+                Err(e) => {
+                    error = Some(e);
+                    break 'outer;
+                }
+            }
         }
     }
     let elapsed = t0.elapsed();
@@ -130,7 +153,7 @@ pub fn produce(
         elapsed,
         sorted_ns: times,
     };
-    (wt, keep_open.then_some(stdin))
+    (wt, stdin, error)
 }
 
 /// A FIFO at `dir/name`.
