@@ -33,11 +33,14 @@ use std::time::{Duration, Instant};
 
 use common::{idle_reader, mkfifo, try_produce, WriteTimes, JAMLESS};
 
+/// A consumer's arguments for an output directory (or FIFO).
+type ArgsFn = fn(&Path) -> Vec<String>;
+
 /// One consumer: its name and how to start it writing into `dir`.
 struct Consumer {
     name: &'static str,
     program: &'static str,
-    args: fn(&Path) -> Vec<String>,
+    args: ArgsFn,
     /// Prepares `dir` (svlogd's config file).
     setup: fn(&Path),
 }
@@ -194,12 +197,7 @@ fn throughput(c: &Consumer, n: u64) -> Throughput {
 }
 
 /// Producer latency while the consumer's output FIFO is never read.
-fn stalled(
-    name: &str,
-    program: &str,
-    args: fn(&Path) -> Vec<String>,
-    n: u64,
-) -> (WriteTimes, bool) {
+fn stalled(name: &str, program: &str, args: ArgsFn, n: u64) -> (WriteTimes, bool) {
     let dir = tempfile::tempdir().unwrap();
     let fifo = mkfifo(dir.path(), "app.log");
     let _reader = idle_reader(&fifo);
@@ -287,7 +285,7 @@ fn main() {
     println!("\n## Producer write() latency, output FIFO never read: {m} lines, one write() each, 5 s limit\n");
     println!("| consumer | writes done | p50 | p99 | p99.9 | max | writes > 1 ms | blocked at the limit |");
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
-    let stalled_runs: [(&str, &str, fn(&Path) -> Vec<String>); 2] = [
+    let stalled_runs: [(&str, &str, ArgsFn); 2] = [
         ("jamless --file FIFO", JAMLESS, |f| {
             vec![
                 "--file".into(),
