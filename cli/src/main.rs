@@ -17,6 +17,7 @@ mod lines;
 mod reader;
 
 use std::io;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -87,7 +88,7 @@ fn run(args: &Args) -> Result<u8, String> {
         http::serve(addr, logger.clone(), Arc::clone(&stats))?;
     }
     let (tx, rx) = mpsc::channel::<Stop>();
-    spawn_signals(&logger, tx.clone())?;
+    spawn_signals(&logger, args.config.clone(), tx.clone())?;
     {
         let logger = logger.clone();
         let stats = Arc::clone(&stats);
@@ -198,9 +199,14 @@ fn summary(r: &Report<'_>) -> String {
     s
 }
 
-/// SIGHUP reopens the files; SIGUSR1 prints the health snapshot to
-/// standard error; SIGTERM and SIGINT stop the command (flush, exit).
-fn spawn_signals(logger: &Logger, tx: mpsc::Sender<Stop>) -> Result<(), String> {
+/// SIGHUP reopens the files and reloads the configuration file, if any;
+/// SIGUSR1 prints the health snapshot to standard error; SIGTERM and
+/// SIGINT stop the command (flush, exit).
+fn spawn_signals(
+    logger: &Logger,
+    config: Option<PathBuf>,
+    tx: mpsc::Sender<Stop>,
+) -> Result<(), String> {
     let mut signals = Signals::new([SIGHUP, SIGUSR1, SIGTERM, SIGINT])
         .map_err(|e| format!("cannot install the signal handlers: {e}"))?;
     let logger = logger.clone();
@@ -209,7 +215,16 @@ fn spawn_signals(logger: &Logger, tx: mpsc::Sender<Stop>) -> Result<(), String> 
         .spawn(move || {
             for signal in signals.forever() {
                 match signal {
-                    SIGHUP => logger.reopen(),
+                    SIGHUP => {
+                        logger.reopen();
+                        if let Some(path) = &config {
+                            // A file that does not parse leaves the running
+                            // configuration as it was.
+                            if let Err(e) = args::reload_config_file(&logger, path) {
+                                eprintln!("jamless: SIGHUP: {e}");
+                            }
+                        }
+                    }
                     SIGUSR1 => eprintln!("{}", logger.health()),
                     _ => {
                         let _ = tx.send(Stop::Signal(signal));

@@ -502,6 +502,8 @@ fn usage_and_configuration_errors_exit_with_2() {
         vec!["--file", log, "--level-regex", "no group"],
         vec!["--file", log, "--queue-bytes", "10"],
         vec!["--file", log, "--health-addr", "not-an-address"],
+        vec!["--config", "/nonexistent/logs.toml"],
+        vec!["--config", "/nonexistent/logs.toml", "--json"],
     ] {
         let out = Command::new(JAMLESS)
             .args(&args)
