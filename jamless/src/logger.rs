@@ -380,6 +380,51 @@ impl Logger {
             .submit(level, Kind::Event, site, |enc| enc.message_fmt(message))
     }
 
+    /// Logs a line that another program wrote (the `jamless` command reads
+    /// them from its standard input): a raw record whose message is the
+    /// whole line, written like a line from [`Logger::make_writer`].
+    ///
+    /// One trailing `\n` (or `\r\n`) is removed; the logger ends the line.
+    /// The text format writes the line as it is, the JSON format embeds it
+    /// as the `message` (or passes a clean JSON object through unchanged);
+    /// both escape control characters and invalid UTF-8, so a multi-line or
+    /// binary line stays one line. `level` decides filtering, shedding and
+    /// the per-level counters; `target` is the record's target (the JSON
+    /// format's `log.logger`, left out when empty).
+    ///
+    /// A line longer than the maximum record
+    /// ([`Logger::max_record_bytes`]) is cut at a character boundary and
+    /// marked `…[truncated from N bytes]`. Only the first
+    /// `max_record_bytes() + 1` bytes are copied, so the cost of a huge
+    /// line is bounded, and `N` counts the bytes kept: a caller that reads
+    /// a longer line in pieces passes at most that many. Returns at once,
+    /// like [`Logger::log`].
+    pub fn log_raw(&self, level: Level, target: &str, line: &[u8]) -> Outcome {
+        let mut text = line;
+        if let Some(t) = text.strip_suffix(b"\n") {
+            text = t.strip_suffix(b"\r").unwrap_or(t);
+        }
+        // One byte more than a record holds, so the record is still cut
+        // (and marked) by the logger.
+        let keep = self.core.max_record.saturating_add(1);
+        let text = &text[..text.len().min(keep)];
+        let site = Site {
+            target,
+            module_path: "",
+            file: "",
+            line: None,
+        };
+        self.core
+            .submit(level, Kind::Raw, site, |enc| enc.message_bytes(text))
+    }
+
+    /// The largest record, in bytes, that the logger accepts whole
+    /// ([`crate::Builder::max_record_bytes`], capped by the queue's and the
+    /// backlogs' sizes); longer records are cut and marked.
+    pub fn max_record_bytes(&self) -> usize {
+        self.core.max_record
+    }
+
     /// Waits until every record accepted before this call is written (or
     /// counted as dropped) and the sink is flushed, or until `timeout`
     /// passes. Never waits longer than `timeout`.
