@@ -259,11 +259,14 @@ fn tls_refuses_a_collector_it_cannot_verify_and_counts_the_records() {
         assert_accounted(&h, 10);
         assert_eq!(h.written, 0, "{h}");
         assert_eq!(h.drops.io_failure, 10, "{h}");
-        let reports = reports.lock().unwrap();
-        assert!(
-            reports.iter().any(|r| r.message.contains(why)),
-            "{why} in {reports:#?}"
-        );
+        {
+            // Not held across the shutdown below: it reports to this handler.
+            let reports = reports.lock().unwrap();
+            assert!(
+                reports.iter().any(|r| r.message.contains(why)),
+                "{why} in {reports:#?}"
+            );
+        }
         drop(guard);
     }
     std::thread::sleep(Duration::from_millis(200));
