@@ -115,7 +115,7 @@ pub use error::Error;
 #[cfg(feature = "log")]
 pub use facade::LogAdapter;
 #[cfg(feature = "tracing")]
-pub use facade::{JamlessLayer, JamlessMakeWriter, JamlessWriter};
+pub use facade::{JamlessLayer, JamlessMakeWriter, JamlessWriter, SPANS_OMITTED};
 pub use guard::Guard;
 pub use health::{Drops, HealthSnapshot, LastError, PipelineHealth, State};
 pub use level::Level;

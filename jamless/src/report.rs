@@ -14,9 +14,12 @@ use crate::health::LastError;
 
 /// A function that receives the writer's internal errors.
 ///
-/// It runs on the writer or watchdog thread, never on a caller's; it should
-/// return quickly and must not log through the same logger with a waiting
-/// overflow policy.
+/// It runs on the pipeline, dispatcher and watchdog threads, never on a
+/// thread that logs, with one exception: an incomplete shutdown is reported
+/// on the thread that shuts the logger down (the one dropping the
+/// [`Guard`](crate::Guard) or calling its `shutdown`). It should return
+/// quickly, must not take a lock that thread may hold while it shuts down,
+/// and must not log through the same logger with a waiting overflow policy.
 pub type ErrorHandler = Arc<dyn Fn(&LastError) + Send + Sync>;
 
 /// The default handler: rate-limited lines on standard error.

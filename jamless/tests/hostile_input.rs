@@ -494,9 +494,12 @@ fn a_thousand_nested_spans_keep_the_innermost() {
     let o = parse(&lines[0]);
     assert_eq!(o["message"], "deep");
     let spans = o["spans"].as_array().unwrap();
-    // Records keep the 64 innermost spans, outermost first.
-    assert_eq!(spans.len(), 64);
-    for (i, span) in spans.iter().enumerate() {
+    // Records keep the 64 innermost spans, outermost first, after one that
+    // counts the 936 left out.
+    assert_eq!(spans.len(), 65);
+    assert_eq!(spans[0]["name"], jamless::SPANS_OMITTED);
+    assert_eq!(spans[0]["count"], 936);
+    for (i, span) in spans[1..].iter().enumerate() {
         assert_eq!(span["name"], "nest");
         assert_eq!(span["depth"], 936 + i as u64);
     }
@@ -506,7 +509,7 @@ fn a_thousand_nested_spans_keep_the_innermost() {
     nested_spans(&logger);
     let (_, lines) = written_lines(&logger, dir.path(), 1);
     assert!(
-        lines[0].starts_with("nest{depth=936}>nest{depth=937}>"),
+        lines[0].starts_with("jamless.spans_omitted{count=936}>nest{depth=936}>nest{depth=937}>"),
         "{}",
         lines[0]
     );

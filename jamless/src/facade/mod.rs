@@ -32,4 +32,4 @@ pub use self::make_writer::{JamlessMakeWriter, JamlessWriter};
 #[cfg(all(feature = "tracing", feature = "fuzzing"))]
 pub(crate) use self::tracing::parse_tracing_filter;
 #[cfg(feature = "tracing")]
-pub use self::tracing::JamlessLayer;
+pub use self::tracing::{JamlessLayer, SPANS_OMITTED};

@@ -26,8 +26,14 @@ use crate::logger::Logger;
 use crate::record::{Encoder, Kind, Site, Value, VecWriter};
 
 /// Spans nested deeper than this keep only their innermost spans in a
-/// record (the outermost are left out), which bounds the recursion.
+/// record, which bounds the recursion. The outermost are left out, and the
+/// record says how many: its first span is then [`SPANS_OMITTED`] with a
+/// `count` field.
 const MAX_SPAN_DEPTH: usize = 64;
+
+/// The name of the span that stands for the outer spans a record leaves
+/// out (see [`MAX_SPAN_DEPTH`]).
+pub const SPANS_OMITTED: &str = "jamless.spans_omitted";
 
 /// A [`Layer`] that sends `tracing` events, with their spans and fields, to
 /// a [`Logger`].
@@ -140,9 +146,13 @@ where
 
 /// Encodes `span`'s ancestors (root first), then `span` and its fields.
 fn encode_span<'a, R: LookupSpan<'a>>(enc: &mut Encoder<'_>, span: SpanRef<'a, R>, depth: usize) {
-    if depth + 1 < MAX_SPAN_DEPTH {
-        if let Some(parent) = span.parent() {
+    if let Some(parent) = span.parent() {
+        if depth + 1 < MAX_SPAN_DEPTH {
             encode_span(enc, parent, depth + 1);
+        } else {
+            // `parent` and its ancestors are left out: say how many.
+            enc.span(SPANS_OMITTED);
+            enc.field("count", Value::U64(parent.scope().count() as u64));
         }
     }
     enc.span(span.name());
