@@ -8,6 +8,7 @@
 
 use crate::record::{Item, RecordView, Value};
 
+use super::json_keys::Seen;
 use super::time::TimeFormatter;
 use super::{escape, marker_truncated, passthrough, strip_line_end};
 
@@ -77,13 +78,16 @@ fn string(s: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// `,"key":` for a field, renamed to `fields.key` on a clash.
-fn field_key(key: &[u8], clash: bool, out: &mut Vec<u8>) {
+/// `,"key":` for a field, renamed to `fields.key` on a clash and given a
+/// suffix if its object already holds that key (see [`Seen`]).
+fn field_key(key: &[u8], clash: bool, seen: &mut Seen, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"");
+    let start = out.len();
     if clash {
         out.extend_from_slice(b"fields.");
     }
     escape::json(key, out);
+    seen.claim(out, start);
     out.extend_from_slice(b"\":");
 }
 
@@ -166,6 +170,7 @@ fn object(time: &mut TimeFormatter, rec: &RecordView<'_>, message: &[u8], out: &
 /// Event fields as top-level keys, then `"spans":[{"name":..,k:v},..]`.
 fn items(rec: &RecordView<'_>, out: &mut Vec<u8>) {
     let mut in_span = false;
+    let mut seen = Seen::new();
     for item in rec.items() {
         match item {
             Ok(Item::Field(key, v)) => {
@@ -174,7 +179,7 @@ fn items(rec: &RecordView<'_>, out: &mut Vec<u8>) {
                 } else {
                     collides_top(key)
                 };
-                field_key(key, clash, out);
+                field_key(key, clash, &mut seen, out);
                 value(v, out);
             }
             Ok(Item::Span(name)) => {
@@ -185,6 +190,7 @@ fn items(rec: &RecordView<'_>, out: &mut Vec<u8>) {
                 });
                 string(name, out);
                 in_span = true;
+                seen.clear();
             }
             Err(_) => {
                 if in_span {

@@ -13,6 +13,7 @@
 
 mod escape;
 mod json;
+mod json_keys;
 mod passthrough;
 mod syslog;
 mod text;
@@ -113,7 +114,10 @@ const DEFAULT_PATTERN: &str = "{timestamp} {level:<5} [{thread}] {target}: {mess
 ///   included, so a field named `user.id` lands on the ECS field `user.id`.
 ///   A key that would clash with one jamless writes (`message`, or `log`,
 ///   which would turn `log.level` into a conflict) is written as
-///   `fields.<key>` instead.
+///   `fields.<key>` instead. A key written twice in one object (`a = 1,
+///   a = 2`) is written the second time as `a_2` (then `a_3`, the first
+///   free suffix), so every value is kept and no reader sees a duplicate
+///   key (Elasticsearch refuses such a document).
 /// - Spans, outermost first, are `"spans":[{"name":"outer","k":"v"},...]`
 ///   (a span field named `name` becomes `fields.name`).
 /// - Integers and finite floats are JSON numbers, booleans JSON booleans,
