@@ -41,8 +41,10 @@ pub enum DropCause {
     /// The record could not be decoded (a bug in jamless; reported).
     Internal,
     /// The record had been written, then the file was truncated by another
-    /// program (logrotate's `copytruncate`, `: > file`) before its bytes
-    /// could have been copied: it may be lost.
+    /// program (logrotate's `copytruncate`, `: > file`): it may be lost.
+    /// An upper bound: every record written shortly before the cut (a
+    /// second plus the copy's time at 32 MiB/s) counts, though most are
+    /// usually in logrotate's copy.
     FileTruncated,
     /// The record had been written into a file that was then deleted, and
     /// could not be written again into the recreated file.

@@ -898,8 +898,8 @@ fn logrotate_against_live_writer(mode: Mode) {
             );
             assert!(missing.len() as u64 <= window_records);
             // Every record lost in the cut is counted (file_truncated
-            // counts all that were written since the last check, so it
-            // may count a few that the copy did keep).
+            // counts all that were written in a lookback before the cut,
+            // so it counts many that the copy did keep).
             assert!(
                 missing.len() as u64 <= h.drops.file_truncated,
                 "copytruncate: {} records missing, {} counted: {h}",

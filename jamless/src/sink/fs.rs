@@ -12,9 +12,11 @@
 //!    the last check, and the bytes written since then (the *window*, kept
 //!    by the appender) are written again into the recreated file.
 //!    `st_size` below what this process knows it wrote: the file was
-//!    truncated (`copytruncate`), and the window's records may be lost;
-//!    they are reported through [`Appender::take_lost`]. Otherwise the
-//!    window is verified and released.
+//!    truncated (`copytruncate`), and the records written lately (a
+//!    second plus the copy's time, see the `recent` module for why that
+//!    bounds the loss) may be lost; they are reported through
+//!    [`Appender::take_lost`]. Otherwise the window is verified and
+//!    released.
 //! 3. At most every check interval, `stat` the path: a path that names
 //!    another inode (the file was moved away, by logrotate `create` or
 //!    `mv`) means the open file still holds its records: the window is
@@ -39,6 +41,7 @@ use std::time::{Duration, Instant};
 use rustix::fs::{flock, fstat, FlockOperation};
 
 use super::classify::classified;
+use super::recent::{self, Recent};
 use super::{classify, LineMeta, Lines, LostLines};
 use crate::counters::DropCause;
 
@@ -266,12 +269,14 @@ impl Window {
     }
 
     /// Appends the first `n` bytes of `lines`, which start inside a line
-    /// when `mid_line`.
-    fn push(&mut self, lines: &Lines<'_>, n: usize, mid_line: bool) {
+    /// when `mid_line`; returns the records (not notices) per level whose
+    /// line ends in them.
+    fn push(&mut self, lines: &Lines<'_>, n: usize, mid_line: bool) -> [u64; 5] {
         if self.bytes.is_empty() && mid_line {
             self.head_partial = true;
         }
         let base = self.bytes.len();
+        let first = self.lines.len();
         self.bytes.extend_from_slice(&lines.bytes()[..n]);
         let mut end = 0;
         for (line, meta) in lines.iter() {
@@ -281,6 +286,7 @@ impl Window {
             }
             self.lines.push((base + end, meta));
         }
+        Window::count(&self.lines[first..])
     }
 }
 
@@ -301,6 +307,8 @@ pub(crate) enum Found {
 pub(crate) struct Appender {
     open: Option<OpenFile>,
     window: Window,
+    /// What was written into the open file lately: a truncation's count.
+    recent: Recent,
     /// The window was written into a file since deleted and must be
     /// written again into the next file installed.
     replay_due: bool,
@@ -356,6 +364,7 @@ impl Appender {
         self.open = Some(open);
         self.own_end = None;
         self.expected_min = 0;
+        self.recent.clear();
         self.last_path_check = Some(Instant::now());
         if self.replay_due {
             self.replay()?;
@@ -392,8 +401,9 @@ impl Appender {
             Err((n, e)) => (n, Some(e)),
         };
         let kept = window.lines.iter().filter(|(end, _)| *end <= n).count();
-        let replayed: u64 = Window::count(&window.lines[..kept]).iter().sum();
-        FileStats::add(&self.stats.0.replayed, replayed);
+        let replayed_by_level = Window::count(&window.lines[..kept]);
+        self.recent.add(Instant::now(), replayed_by_level);
+        FileStats::add(&self.stats.0.replayed, replayed_by_level.iter().sum());
         let Some(e) = err else {
             // All of it is in the new file, as its unverified window.
             self.replay_due = false;
@@ -501,10 +511,10 @@ impl Appender {
         let size = u64::try_from(st.st_size).unwrap_or(0);
         if size < self.expected_min {
             // Shorter than what this process wrote: truncated by another
-            // program. What was written since the last check may not have
-            // been copied before the cut.
+            // program. What was written lately may not have been copied
+            // before the cut (see `recent`).
             FileStats::add(&self.stats.0.truncated, 1);
-            let by_level = Window::count(&self.window.lines);
+            let by_level = self.recent.take(recent::lookback(self.expected_min));
             self.lose(DropCause::FileTruncated, by_level);
             self.own_end = None;
         }
@@ -599,7 +609,8 @@ impl Appender {
                 Ok(n) => (n, None),
                 Err((n, e)) => (n, Some(e)),
             };
-            self.window.push(lines, n, mid_line);
+            let pushed = self.window.push(lines, n, mid_line);
+            self.recent.add(Instant::now(), pushed);
             return match err {
                 Some(e) if n == 0 => {
                     // The writer gives up on a line it had begun.

@@ -15,6 +15,7 @@ mod classify;
 mod file;
 mod fs;
 mod housekeeper;
+mod recent;
 mod rotating;
 mod stderr;
 mod stdout;
