@@ -32,7 +32,9 @@ use crate::record::{Encoder, Kind, Site, Value, VecWriter};
 const MAX_SPAN_DEPTH: usize = 64;
 
 /// The name of the span that stands for the outer spans a record leaves
-/// out (see [`MAX_SPAN_DEPTH`]).
+/// out: a record keeps its 64 innermost spans, and when there are more,
+/// its first span is this one, with a `count` field saying how many were
+/// left out.
 pub const SPANS_OMITTED: &str = "jamless.spans_omitted";
 
 /// A [`Layer`] that sends `tracing` events, with their spans and fields, to
