@@ -124,17 +124,7 @@ pub struct Args {
 }
 
 fn parse_rotation(s: &str) -> Result<Rotation, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "minutely" => return Ok(Rotation::MINUTELY),
-        "hourly" => return Ok(Rotation::HOURLY),
-        "daily" => return Ok(Rotation::DAILY),
-        "never" => return Ok(Rotation::NEVER),
-        _ => {}
-    }
-    let d = humantime::parse_duration(s).map_err(|e| {
-        format!("{s:?}: expected minutely, hourly, daily, never or an interval like 30s ({e})")
-    })?;
-    Rotation::every(d).map_err(|e| e.to_string())
+    Rotation::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {

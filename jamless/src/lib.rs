@@ -76,6 +76,8 @@
 mod builder;
 mod clock;
 mod common;
+#[cfg(feature = "config")]
+mod config;
 mod control;
 mod counters;
 mod dispatch;
@@ -86,6 +88,7 @@ mod fork;
 mod guard;
 mod health;
 mod level;
+mod live;
 mod local;
 mod logger;
 mod native;
@@ -110,12 +113,14 @@ mod supervisor;
 pub mod __fuzz;
 
 pub use builder::{Builder, MIN_CAPACITY};
+#[cfg(feature = "config")]
+pub use config::{ConfigWatch, ReloadReport, Sighup, CONFIG_ENV};
 pub use counters::DropCause;
 pub use error::Error;
 #[cfg(feature = "log")]
 pub use facade::LogAdapter;
 #[cfg(feature = "tracing")]
-pub use facade::{JamlessLayer, JamlessMakeWriter, JamlessWriter};
+pub use facade::{JamlessFilter, JamlessLayer, JamlessMakeWriter, JamlessWriter};
 pub use guard::Guard;
 pub use health::{Drops, HealthSnapshot, LastError, PipelineHealth, State};
 pub use level::Level;
