@@ -15,7 +15,10 @@ fn config_error(text: &str) -> String {
         Ok(b) => panic!("accepted: {b:?}"),
         Err(e) => {
             assert!(e.is_config(), "{e}");
-            e.to_string()
+            let e = e.to_string();
+            assert_eq!(e.matches("invalid configuration").count(), 1, "{e}");
+            assert!(!e.contains("$__"), "no serde internals in the key: {e}");
+            e
         }
     }
 }

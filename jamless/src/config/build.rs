@@ -39,7 +39,7 @@ pub(crate) fn check_filter(
     } else {
         crate::live::FacadeFilter::parse(spec.get_ref()).map(drop)
     };
-    result.map_err(|e| src.error(Some(spec.span()), key, &e.to_string()))
+    result.map_err(|e| src.error(Some(spec.span()), key, &e.detail()))
 }
 
 /// The builder a configuration file describes.
@@ -331,9 +331,10 @@ fn rotating(
     }
     let mut r = RotatingFileSink::builder(naming);
     if let Some(rot) = &s.rotation {
-        r = r.rotation(Rotation::parse(rot.get_ref()).map_err(|e| {
-            src.error(Some(rot.span()), &format!("{key}.rotation"), &e.to_string())
-        })?);
+        r =
+            r.rotation(Rotation::parse(rot.get_ref()).map_err(|e| {
+                src.error(Some(rot.span()), &format!("{key}.rotation"), &e.detail())
+            })?);
     }
     if let Some(tz) = &s.timezone {
         r = r.timezone(match tz.to_ascii_lowercase().as_str() {
@@ -361,7 +362,7 @@ fn rotating(
         r = r.retention(retention(ret));
     }
     r.build()
-        .map_err(|e| src.error(Some(s.kind.span()), key, &e.to_string()))
+        .map_err(|e| src.error(Some(s.kind.span()), key, &e.detail()))
 }
 
 fn retention(r: &RetentionModel) -> Retention {
@@ -461,7 +462,7 @@ fn syslog(src: Source<'_>, key: &str, s: &SinkModel) -> Result<SyslogSink, Error
     if let Some(r) = &s.reconnect_backoff {
         b = b.reconnect_backoff(r.initial.0, r.max.0);
     }
-    b.build().map_err(|e| src.error(at(), key, &e.to_string()))
+    b.build().map_err(|e| src.error(at(), key, &e.detail()))
 }
 
 /// The format a `format` table describes.
@@ -490,9 +491,8 @@ pub(crate) fn format(src: Source<'_>, key: &str, f: &FormatModel) -> Result<Form
         FormatKind::Json => Format::json(),
         FormatKind::Text => match &f.pattern {
             None => Format::text(),
-            Some(p) => Format::text_pattern(p.get_ref()).map_err(|e| {
-                src.error(Some(p.span()), &format!("{key}.pattern"), &e.to_string())
-            })?,
+            Some(p) => Format::text_pattern(p.get_ref())
+                .map_err(|e| src.error(Some(p.span()), &format!("{key}.pattern"), &e.detail()))?,
         },
         FormatKind::Syslog => Format::syslog(syslog_format(f)),
     };

@@ -46,7 +46,11 @@ impl Source<'_> {
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(src: Source<'_>) -> Result<T, Error> {
     let de = toml::Deserializer::parse(src.text).map_err(|e| toml_error(src, "", &e))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
+        // A `Spanned` value shows up in the path as a private field.
+        let key = e
+            .path()
+            .to_string()
+            .replace(".$__serde_spanned_private_value", "");
         toml_error(src, &key, e.inner())
     })
 }

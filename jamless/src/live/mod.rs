@@ -16,7 +16,9 @@
 //! * A pipeline's format goes to its thread, which takes it before its next
 //!   batch (see [`PendingFormat`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+#[cfg(feature = "log")]
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Mutex;
 
 use arc_swap::ArcSwap;
@@ -93,8 +95,10 @@ pub(crate) struct Live {
     /// the disabled check is one relaxed load of it.
     pub(crate) facade_max: AtomicU8,
     /// This logger is the `log` facade's global logger.
+    #[cfg(feature = "log")]
     pub(crate) log_global: AtomicBool,
     /// This logger is the native macros' global logger.
+    #[cfg(feature = "log")]
     pub(crate) native_global: AtomicBool,
     /// Held by whoever changes a filter or a format.
     pub(crate) changes: Mutex<()>,
@@ -110,7 +114,9 @@ impl Live {
             routes: ArcSwap::from_pointee(routes),
             facade_max: AtomicU8::new(facade.max()),
             facade: ArcSwap::from_pointee(facade),
+            #[cfg(feature = "log")]
             log_global: AtomicBool::new(false),
+            #[cfg(feature = "log")]
             native_global: AtomicBool::new(false),
             changes: Mutex::new(()),
             #[cfg(feature = "config")]
