@@ -61,6 +61,17 @@
 //! # Ok::<(), jamless::Error>(())
 //! ```
 //!
+//! # Configuration file and runtime changes
+//!
+//! With the cargo feature `config` (on by default) a TOML file can describe
+//! the logger ([`Builder::from_config_file`], [`Builder::from_env_config`]
+//! for `JAMLESS_CONFIG`), and while the logger runs its filters and formats
+//! can change: [`Logger::set_filter`], [`Logger::set_pipeline_filter`],
+//! [`Logger::set_pipeline_format`] (always available), and
+//! [`Logger::reload_config_file`], [`Logger::watch_config`] and
+//! [`Logger::install_sighup`]. The keys are documented in
+//! `docs/configuration.md`.
+//!
 //! # Guarantees
 //!
 //! * A log call never waits longer than its [`Overflow`] policy allows, and

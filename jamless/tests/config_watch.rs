@@ -211,3 +211,64 @@ fn fifty_rewrites_under_load_lose_and_duplicate_nothing() {
     );
     assert_eq!(h.written, accepted + config_notices, "{h}");
 }
+
+#[test]
+fn a_vanished_or_broken_file_is_told_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = dir.path().join("jamless.toml");
+    std::fs::write(&config, valid(0, &log, "warn")).unwrap();
+    let (handler, reports) = common::collecting_handler();
+    let (logger, _guard) = Builder::from_config_file(&config)
+        .unwrap()
+        .error_handler(handler)
+        .build()
+        .unwrap();
+    let _watch = logger
+        .watch_config(&config, Duration::from_millis(2))
+        .unwrap();
+
+    std::fs::remove_file(&config).unwrap();
+    wait_for("the missing file to be told", || {
+        logger.health().config_errors == 1
+    });
+    replace(&config, &invalid(2, &log));
+    wait_for("the broken file to be told", || {
+        logger.health().config_errors == 2
+    });
+    assert_eq!(logger.pipeline_filter("main").as_deref(), Some("warn"));
+    replace(&config, &valid(3, &log, "info"));
+    wait_for("the repaired file to be applied", || {
+        logger.pipeline_filter("main").as_deref() == Some("info")
+    });
+    let h = settle(&logger);
+    assert_eq!((h.config_errors, h.config_reloads), (2, 1), "{h}");
+    let told: Vec<String> = reports
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.operation == "config reload")
+        .map(|e| e.message.clone())
+        .collect();
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(
+        told[0].contains("cannot read") && told[0].contains("jamless.toml"),
+        "{told:?}"
+    );
+    assert!(told[1].contains("jamless.toml:"), "with the line: {told:?}");
+    // The log tells of all three: two refusals (WARN), one reload (INFO).
+    let lines = read_lines(&log);
+    let notices: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("jamless::config"))
+        .collect();
+    assert_eq!(notices.len(), 3, "{lines:?}");
+    assert!(
+        notices[0].contains("WARN") && notices[0].contains("not applied"),
+        "{notices:?}"
+    );
+    assert!(
+        notices[2].contains("INFO") && notices[2].contains("reloaded"),
+        "{notices:?}"
+    );
+}

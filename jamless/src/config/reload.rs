@@ -19,6 +19,7 @@ use crate::render::Format;
 
 /// What a reload changed, and what it could not change live.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReloadReport {
     /// Changes now in force, such as `filter "info" -> "debug"` or
     /// `pipeline "file": format`.
