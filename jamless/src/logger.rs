@@ -101,7 +101,7 @@ impl Core {
         site: Site<'_>,
         encode: impl FnOnce(&mut Encoder<'_>),
     ) -> Outcome {
-        if !self.live.routes.load().wanted(level, site.target) {
+        if !self.live.wanted(level, site.target) {
             return Outcome::Filtered;
         }
         // Acquire: see the shutdown before any later state of the workers.

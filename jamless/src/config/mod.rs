@@ -25,9 +25,11 @@ use crate::error::Error;
 
 mod build;
 mod error;
+mod format;
 mod model;
 mod reload;
 mod sighup;
+mod sink;
 mod watch;
 
 pub(crate) use model::ConfigFile;

@@ -9,8 +9,9 @@ use std::fmt;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use super::build::{format, rust_log};
+use super::build::rust_log;
 use super::error::Source;
+use super::format::format;
 use super::model::{ConfigFile, FormatModel, PipelineModel};
 use crate::error::Error;
 use crate::level::Level;

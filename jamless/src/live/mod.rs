@@ -89,6 +89,9 @@ impl FacadeFilter {
 pub(crate) struct Live {
     /// The union of the pipelines' filters, checked by every caller.
     pub(crate) routes: ArcSwap<Routes>,
+    /// `routes`' most verbose level (a [`crate::Level`] number, 0: none): a
+    /// record above it is refused with one relaxed load.
+    pub(crate) routes_max: AtomicU8,
     /// The logger's directives for the facades.
     pub(crate) facade: ArcSwap<FacadeFilter>,
     /// `facade`'s most verbose `log` level (a `log::LevelFilter` number):
@@ -109,8 +112,18 @@ pub(crate) struct Live {
 }
 
 impl Live {
+    /// Whether at least one pipeline takes a record of `level` from
+    /// `target`: one relaxed load for a level no pipeline takes, then the
+    /// current routes.
+    #[inline]
+    pub(crate) fn wanted(&self, level: crate::level::Level, target: &str) -> bool {
+        level as u8 <= self.routes_max.load(Ordering::Relaxed)
+            && self.routes.load().wanted(level, target)
+    }
+
     pub(crate) fn new(routes: Routes, facade: FacadeFilter) -> Live {
         Live {
+            routes_max: AtomicU8::new(routes.max_u8()),
             routes: ArcSwap::from_pointee(routes),
             facade_max: AtomicU8::new(facade.max()),
             facade: ArcSwap::from_pointee(facade),
@@ -200,7 +213,9 @@ impl Logger {
             .iter()
             .map(|p| Directives::clone(&p.filter.load()))
             .collect();
-        live.routes.store(std::sync::Arc::new(Routes::new(filters)));
+        let routes = Routes::new(filters);
+        live.routes_max.store(routes.max_u8(), Ordering::Relaxed);
+        live.routes.store(std::sync::Arc::new(routes));
         Ok(())
     }
 

@@ -167,6 +167,11 @@ impl Routes {
         }
     }
 
+    /// The most verbose level any pipeline takes, as a number (0: none).
+    pub(crate) fn max_u8(&self) -> u8 {
+        self.max.map_or(0, |l| l as u8)
+    }
+
     /// Whether at least one pipeline takes this record.
     #[inline]
     pub(crate) fn wanted(&self, level: Level, target: &str) -> bool {
