@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use jamless::{Builder, Level, Outcome};
 
 use common::{read_lines, settle};
@@ -309,5 +307,35 @@ fn the_environment_names_the_file() {
         logger.log(Level::Info, "x", format_args!("dropped by the filter")),
         Outcome::Filtered
     );
-    let _ = Duration::ZERO;
+}
+
+#[test]
+fn the_other_spellings_of_policies_build() {
+    let text = concat!(
+        "overflow = { policy = \"drop_newest\" }\n",
+        "shedding = { enabled = false }\n",
+        "error_handler = \"stderr\"\n",
+        "fallback = \"stdout\"\n",
+        "[[pipeline]]\nname = \"a\"\nsink = { type = \"stdout\" }\nfilter = \"off\"\n",
+        "[[pipeline]]\nname = \"b\"\nfallback = \"none\"\nsink = { type = \"stderr\" }\n",
+        "filter = \"off\"\nformat = { type = \"syslog\", rfc = \"3164\" }\n",
+    );
+    let (logger, _guard) = Builder::from_config_str(text, "p.toml")
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        logger.log(Level::Error, "x", format_args!("nobody takes it")),
+        Outcome::Filtered
+    );
+    let e = config_error(concat!(
+        "overflow = { policy = \"drop_newest\", timeout = \"1s\" }\n",
+        "[[pipeline]]\nname = \"a\"\nsink = { type = \"stdout\" }\n",
+    ));
+    assert!(e.contains("overflow.timeout"), "{e}");
+    let e = config_error("shedding = { watermark = \"high\" }\n");
+    assert!(
+        e.contains("shedding.watermark") && e.contains("expected f64"),
+        "{e}"
+    );
 }
