@@ -12,7 +12,8 @@
 //!   change, the `log` facade's maximum level, the native macros' cached
 //!   level and `tracing`'s callsite interest cache are refreshed.
 //! * A pipeline's filter is swapped in that pipeline, then the union the
-//!   callers check ([`Routes`]) is rebuilt and swapped.
+//!   callers check ([`Routes`]) is rebuilt and swapped, its most verbose
+//!   level mirrored in an atomic too.
 //! * A pipeline's format goes to its thread, which takes it before its next
 //!   batch (see [`PendingFormat`]).
 
