@@ -170,3 +170,45 @@ fn runtime_setters_refuse_bad_input_and_change_nothing() {
     assert!(r.notes.iter().any(|n| n.contains("not built from")), "{r}");
     assert_eq!(logger.pipeline_filter("main").as_deref(), Some("warn"));
 }
+
+#[test]
+fn with_several_pipelines_each_changes_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let two = |filter_b: &str, format_a: &str| {
+        format!(
+            "error_handler = \"none\"\nformat = {TEXT}\n\
+             [[pipeline]]\nname = \"a\"\nformat = {format_a}\nsink = {{ type = \"file\", path = \"{}\" }}\n\
+             [[pipeline]]\nname = \"b\"\nfilter = \"{filter_b}\"\nsink = {{ type = \"file\", path = \"{}\" }}\n",
+            a.display(),
+            b.display()
+        )
+    };
+    let (logger, _guard) = Builder::from_config_str(&two("warn", TEXT), "v1.toml")
+        .unwrap()
+        .build()
+        .unwrap();
+    logger.log(Level::Info, "t", format_args!("one"));
+    settle(&logger);
+    let r = logger
+        .reload_config_str(&two("info", JSON), "v2.toml")
+        .unwrap();
+    assert_eq!(r.applied.len(), 2, "{r}");
+    assert!(r.needs_restart.is_empty(), "{r}");
+    logger.log(Level::Info, "t", format_args!("two"));
+    let h = settle(&logger);
+    for p in &h.pipelines {
+        assert_eq!(p.received, p.written + p.dropped() + p.queued, "{h}");
+    }
+    let a_lines = read_lines(&a);
+    assert_eq!(a_lines[0], "INFO one", "{a_lines:?}");
+    assert!(
+        a_lines[1].starts_with('{') && a_lines[1].contains("\"two\""),
+        "{a_lines:?}"
+    );
+    assert_eq!(
+        read_lines(&b),
+        vec!["INFO two".to_string()],
+        "b's filter changed, not its format"
+    );
+}
