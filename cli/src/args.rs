@@ -124,17 +124,7 @@ pub struct Args {
 }
 
 fn parse_rotation(s: &str) -> Result<Rotation, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "minutely" => return Ok(Rotation::MINUTELY),
-        "hourly" => return Ok(Rotation::HOURLY),
-        "daily" => return Ok(Rotation::DAILY),
-        "never" => return Ok(Rotation::NEVER),
-        _ => {}
-    }
-    let d = humantime::parse_duration(s).map_err(|e| {
-        format!("{s:?}: expected minutely, hourly, daily, never or an interval like 30s ({e})")
-    })?;
-    Rotation::every(d).map_err(|e| e.to_string())
+    Rotation::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -211,26 +201,20 @@ impl Args {
     }
 }
 
-// The configuration file, through the library's configuration API (one
-// line each; until that API is in this build, `--config` is refused as a
-// configuration error).
+// The configuration file, through the library's configuration API.
 
 /// The logger described by a configuration file.
 fn builder_from_config_file(path: &Path) -> Result<Builder, String> {
-    Err(no_config_support(path))
+    Builder::from_config_file(path).map_err(|e| e.to_string())
 }
 
 /// Applies the configuration file again to the running logger (filters
-/// and formats; the library reports what needs a restart).
-pub fn reload_config_file(_logger: &jamless::Logger, path: &Path) -> Result<(), String> {
-    Err(no_config_support(path))
-}
-
-fn no_config_support(path: &Path) -> String {
-    format!(
-        "{}: this build of jamless has no configuration file support yet; use --file/--stdout",
-        path.display()
-    )
+/// and formats; the report lists what needs a restart).
+pub fn reload_config_file(
+    logger: &jamless::Logger,
+    path: &Path,
+) -> Result<jamless::ReloadReport, String> {
+    logger.reload_config_file(path).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -220,8 +220,10 @@ fn spawn_signals(
                         if let Some(path) = &config {
                             // A file that does not parse leaves the running
                             // configuration as it was.
-                            if let Err(e) = args::reload_config_file(&logger, path) {
-                                eprintln!("jamless: SIGHUP: {e}");
+                            match args::reload_config_file(&logger, path) {
+                                Ok(r) if r.is_unchanged() => {}
+                                Ok(r) => eprintln!("jamless: SIGHUP: {}: {r}", path.display()),
+                                Err(e) => eprintln!("jamless: SIGHUP: {e}"),
                             }
                         }
                     }

@@ -565,3 +565,97 @@ fn rotating_file_with_stdout_and_json() {
         }
     }
 }
+
+/// The configuration file of the `--config` test: one pipeline `file`
+/// writing JSON lines, taking the levels `filter` lets through.
+fn cli_config(log: &std::path::Path, filter: &str) -> String {
+    format!(
+        "error_handler = \"none\"\n[[pipeline]]\nname = \"file\"\nfilter = \"{filter}\"\nformat = {{ type = \"json\" }}\nsink = {{ type = \"file\", path = \"{}\" }}\n",
+        log.display()
+    )
+}
+
+#[test]
+fn config_file_builds_the_pipelines_and_sighup_reloads_its_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = dir.path().join("jamless.toml");
+    let report_path = dir.path().join("report.json");
+    std::fs::write(&config, cli_config(&log, "info")).unwrap();
+    let mut child = spawn(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--level-regex",
+        "^(\\w+) ",
+        "--report-file",
+        report_path.to_str().unwrap(),
+    ]);
+    let mut stdin = child.stdin.take().unwrap();
+    for i in 0..100 {
+        stdin
+            .write_all(format!("INFO before {i}\nDEBUG before {i}\n").as_bytes())
+            .unwrap();
+    }
+    let t0 = Instant::now();
+    while file_lines(&log).len() < 100 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "lines never written"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Let debug lines through, then tell the command.
+    let tmp = dir.path().join("jamless.toml.new");
+    std::fs::write(&tmp, cli_config(&log, "debug")).unwrap();
+    std::fs::rename(&tmp, &config).unwrap();
+    signal(&child, "HUP");
+    // Probe until a debug line gets through: the reload has happened.
+    let t0 = Instant::now();
+    let mut probes = 0;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("DEBUG probe")
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "SIGHUP did not reload"
+        );
+        stdin.write_all(b"DEBUG probe\n").unwrap();
+        probes += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for i in 0..100 {
+        stdin
+            .write_all(format!("INFO after {i}\nDEBUG after {i}\n").as_bytes())
+            .unwrap();
+    }
+    drop(stdin);
+    let (exit, stderr) = wait_exit(&mut child, Duration::from_secs(30));
+    assert_eq!(exit.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("applied: pipeline \"file\": filter"),
+        "{stderr}"
+    );
+    let r = report(&report_path);
+    assert_report_accounted(&r, 400 + probes);
+    let lines = file_lines(&log);
+    let messages: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON lines");
+            v["message"].as_str().unwrap().to_string()
+        })
+        .filter(|m| !m.contains("probe"))
+        .collect();
+    let mut expected: Vec<String> = (0..100).map(|i| format!("INFO before {i}")).collect();
+    for i in 0..100 {
+        expected.push(format!("INFO after {i}"));
+        expected.push(format!("DEBUG after {i}"));
+    }
+    assert_eq!(messages, expected);
+    assert_eq!(
+        r["input"]["filtered"],
+        100 + probes - lines.iter().filter(|l| l.contains("probe")).count() as u64,
+        "{r:#}"
+    );
+}

@@ -5,12 +5,15 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
+
 use crate::common::Common;
 use crate::control::{Control, Signal};
 use crate::counters::Counters;
 use crate::error::Error;
 use crate::guard::Guard;
 use crate::health::Status;
+use crate::live::{FacadeFilter, Live, PendingFormat};
 use crate::logger::{Core, Logger};
 use crate::pipeline::{
     default_fallback, Directives, Pipeline, PipelineConfig, PipelineParts, PipelineShared, Routes,
@@ -67,6 +70,10 @@ pub struct Builder {
     stall_timeout: Duration,
     watch_interval: Duration,
     shutdown_timeout: Duration,
+    /// The configuration file this builder was made from, kept by the
+    /// logger to compare reloads with.
+    #[cfg(feature = "config")]
+    pub(crate) config: Option<Box<crate::config::ConfigFile>>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -115,6 +122,8 @@ impl Builder {
             stall_timeout: Duration::from_secs(2),
             watch_interval: Duration::from_millis(100),
             shutdown_timeout: Duration::from_secs(3),
+            #[cfg(feature = "config")]
+            config: None,
         }
     }
 
@@ -436,7 +445,8 @@ impl Builder {
                 wake_at: source.capacity() / 4,
                 source,
                 counts_on_read: single,
-                filter: directives,
+                filter: ArcSwap::from_pointee(directives),
+                pending_format: PendingFormat::default(),
                 config,
                 parts: Mutex::new(PipelineParts::new(renderer, p.sink, fallback, sources)),
             }));
@@ -458,6 +468,8 @@ impl Builder {
             space: Signal::new(),
             epoch: Instant::now(),
             fork_generation,
+            config_reloads: AtomicU64::new(0),
+            config_errors: AtomicU64::new(0),
         });
         let core = Arc::new(Core {
             common: Arc::clone(&common),
@@ -467,8 +479,7 @@ impl Builder {
             shed_keep,
             max_record,
             wake_at: capacity / 4,
-            routes: Routes::new(filters),
-            filter,
+            live: Live::new(Routes::new(filters), FacadeFilter::lenient(&filter)),
             fork_generation,
         });
         let mut workers = Vec::new();
@@ -492,6 +503,10 @@ impl Builder {
                 return Err(Error::io("cannot start the watchdog thread", e));
             }
         };
+        #[cfg(feature = "config")]
+        {
+            *core.live.applied_config() = self.config.take();
+        }
         let logger = Logger {
             core: Arc::clone(&core),
         };

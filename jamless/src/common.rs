@@ -40,6 +40,11 @@ pub(crate) struct Common {
     pub(crate) epoch: Instant,
     /// The process's fork generation when the logger was built.
     pub(crate) fork_generation: u64,
+    /// Configuration files applied to the running logger.
+    pub(crate) config_reloads: AtomicU64,
+    /// Configuration files that could not be applied (did not read, parse
+    /// or validate); the running configuration stayed as it was.
+    pub(crate) config_errors: AtomicU64,
 }
 
 impl Common {

@@ -126,7 +126,7 @@ fn route(common: &Common, rec: &[u8]) {
     let routed = catch_unwind(AssertUnwindSafe(|| match RecordView::parse(rec) {
         Ok(view) => {
             for p in &common.pipelines {
-                if p.filter.allows(view.level, view.target) {
+                if p.filter.load().allows(view.level, view.target) {
                     offer(p, view.level, rec);
                 }
             }

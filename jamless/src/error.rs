@@ -27,6 +27,16 @@ impl Error {
         }
     }
 
+    /// What went wrong, without the kind's prefix (to embed in another
+    /// configuration error).
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    pub(crate) fn detail(&self) -> String {
+        match &self.kind {
+            ErrorKind::Config(msg) => msg.clone(),
+            _ => self.to_string(),
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Error {
         Error {
             kind: ErrorKind::Io {

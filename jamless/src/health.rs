@@ -421,6 +421,12 @@ pub struct HealthSnapshot {
     pub panics: u64,
     /// Times a worker thread was restarted.
     pub writer_restarts: u64,
+    /// Configuration files applied to the running logger (reloads).
+    pub config_reloads: u64,
+    /// Configuration files that could not be applied (unreadable, invalid
+    /// TOML, unknown keys, bad values); the configuration in force stayed
+    /// as it was. The reason is in `last_error`.
+    pub config_errors: u64,
     /// The most recent error.
     pub last_error: Option<LastError>,
     /// Each pipeline, in the order they were added.
@@ -494,6 +500,8 @@ impl HealthSnapshot {
             io_errors: sum(|p| p.io_errors),
             panics,
             writer_restarts: restarts,
+            config_reloads: c.config_reloads.load(Ordering::Relaxed),
+            config_errors: c.config_errors.load(Ordering::Relaxed),
             last_error: c.status.last_error(),
             pipelines,
         }
@@ -571,6 +579,13 @@ impl fmt::Display for HealthSnapshot {
             self.writer_restarts,
             self.waiting_callers,
         )?;
+        if self.config_reloads + self.config_errors > 0 {
+            write!(
+                f,
+                " config_reloads={} config_errors={}",
+                self.config_reloads, self.config_errors
+            )?;
+        }
         if let Some(e) = &self.last_error {
             write!(
                 f,

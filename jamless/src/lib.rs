@@ -61,6 +61,17 @@
 //! # Ok::<(), jamless::Error>(())
 //! ```
 //!
+//! # Configuration file and runtime changes
+//!
+//! With the cargo feature `config` (on by default) a TOML file can describe
+//! the logger ([`Builder::from_config_file`], [`Builder::from_env_config`]
+//! for `JAMLESS_CONFIG`), and while the logger runs its filters and formats
+//! can change: [`Logger::set_filter`], [`Logger::set_pipeline_filter`],
+//! [`Logger::set_pipeline_format`] (always available), and
+//! [`Logger::reload_config_file`], [`Logger::watch_config`] and
+//! [`Logger::install_sighup`]. The keys are documented in
+//! `docs/configuration.md`.
+//!
 //! # Guarantees
 //!
 //! * A log call never waits longer than its [`Overflow`] policy allows, and
@@ -76,6 +87,8 @@
 mod builder;
 mod clock;
 mod common;
+#[cfg(feature = "config")]
+mod config;
 mod control;
 mod counters;
 mod dispatch;
@@ -86,6 +99,7 @@ mod fork;
 mod guard;
 mod health;
 mod level;
+mod live;
 mod local;
 mod logger;
 mod native;
@@ -110,12 +124,14 @@ mod supervisor;
 pub mod __fuzz;
 
 pub use builder::{Builder, MIN_CAPACITY};
+#[cfg(feature = "config")]
+pub use config::{ConfigWatch, ReloadReport, Sighup, CONFIG_ENV};
 pub use counters::DropCause;
 pub use error::Error;
 #[cfg(feature = "log")]
 pub use facade::LogAdapter;
 #[cfg(feature = "tracing")]
-pub use facade::{JamlessLayer, JamlessMakeWriter, JamlessWriter, SPANS_OMITTED};
+pub use facade::{JamlessFilter, JamlessLayer, JamlessMakeWriter, JamlessWriter, SPANS_OMITTED};
 pub use guard::Guard;
 pub use health::{Drops, HealthSnapshot, LastError, PipelineHealth, State};
 pub use level::Level;

@@ -15,8 +15,8 @@ use crate::common::Common;
 use crate::counters::DropCause;
 use crate::health::HealthSnapshot;
 use crate::level::Level;
+use crate::live::Live;
 use crate::local::{with_local, Caller};
-use crate::pipeline::Routes;
 use crate::policy::{Outcome, OverflowKind};
 use crate::queue::{ByteQueue, PushError};
 use crate::record::{Encoder, Head, Kind, Meta, Pending, Site};
@@ -66,10 +66,9 @@ pub(crate) struct Core {
     pub(crate) max_record: usize,
     /// Queue fill at which a caller wakes a sleeping ring reader early.
     pub(crate) wake_at: usize,
-    /// The union of the pipelines' filters.
-    pub(crate) routes: Routes,
-    /// The filter directives (`RUST_LOG` syntax) for the facade adapters.
-    pub(crate) filter: String,
+    /// The filters that change at runtime: the union of the pipelines'
+    /// filters, and the logger's directives for the facade adapters.
+    pub(crate) live: Live,
     /// The process's fork generation when the logger was built: a child
     /// process has no worker threads, so its records are counted as
     /// dropped instead of being queued for nobody.
@@ -102,7 +101,7 @@ impl Core {
         site: Site<'_>,
         encode: impl FnOnce(&mut Encoder<'_>),
     ) -> Outcome {
-        if !self.routes.wanted(level, site.target) {
+        if !self.live.wanted(level, site.target) {
             return Outcome::Filtered;
         }
         // Acquire: see the shutdown before any later state of the workers.

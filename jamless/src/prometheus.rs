@@ -290,6 +290,20 @@ pub(crate) fn render(s: &HealthSnapshot) -> String {
         "Writer thread restarts.",
         s.writer_restarts,
     );
+    metric(
+        &mut out,
+        "jamless_config_reloads_total",
+        "counter",
+        "Configuration files applied to the running logger.",
+        s.config_reloads,
+    );
+    metric(
+        &mut out,
+        "jamless_config_errors_total",
+        "counter",
+        "Configuration files that could not be applied.",
+        s.config_errors,
+    );
     render_pipelines(&mut out, &s.pipelines);
     out
 }

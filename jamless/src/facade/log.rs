@@ -41,6 +41,11 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct LogAdapter {
     logger: Logger,
+}
+
+/// The logger's directives parsed for the `log` facade.
+#[derive(Debug)]
+pub(crate) struct LogFilter {
     filter: env_filter::Filter,
     /// The directives carry a `/regex` message filter.
     regex: bool,
@@ -48,35 +53,89 @@ pub struct LogAdapter {
     /// comparison instead of a call into the filter.
     global: Option<log::LevelFilter>,
     /// The most verbose level any directive enables.
-    max: log::LevelFilter,
+    pub(crate) max: log::LevelFilter,
+}
+
+impl LogFilter {
+    /// Parses `RUST_LOG`-style directives, reporting any error.
+    pub(crate) fn parse(spec: &str) -> Result<LogFilter, Error> {
+        let (filter, global) = log_filter_parts(spec)?;
+        Ok(LogFilter {
+            max: filter.filter(),
+            filter,
+            regex: spec.contains('/'),
+            global,
+        })
+    }
+}
+
+/// A `log::LevelFilter` from its number (0: off, 5: trace).
+pub(crate) fn level_filter_from_u8(n: u8) -> log::LevelFilter {
+    match n {
+        0 => log::LevelFilter::Off,
+        1 => log::LevelFilter::Error,
+        2 => log::LevelFilter::Warn,
+        3 => log::LevelFilter::Info,
+        4 => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    }
 }
 
 impl LogAdapter {
     /// The most verbose level any directive enables: the value for
-    /// [`log::set_max_level`] when this adapter is the global logger.
+    /// [`log::set_max_level`] when this adapter is the global logger. It
+    /// follows [`Logger::set_filter`].
     pub fn max_level(&self) -> log::LevelFilter {
-        self.max
+        level_filter_from_u8(self.max_u8())
+    }
+
+    /// [`LogAdapter::max_level`] as a number (one relaxed load).
+    #[inline]
+    pub(crate) fn max_u8(&self) -> u8 {
+        self.logger
+            .core
+            .live
+            .facade_max
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
 impl LogAdapter {
     #[inline]
     pub(crate) fn allows(&self, metadata: &log::Metadata<'_>) -> bool {
-        match self.global {
-            Some(max) => metadata.level() <= max,
-            None => self.filter.enabled(metadata),
+        // A disabled level costs one relaxed load; an enabled one loads the
+        // current filter.
+        if metadata.level() as u8 > self.max_u8() {
+            return false;
         }
+        self.current(|f| match f.global {
+            Some(max) => metadata.level() <= max,
+            None => f.filter.enabled(metadata),
+        })
+    }
+
+    /// Asks the current filter; `false` if the directives did not parse.
+    #[inline]
+    fn current(&self, ask: impl FnOnce(&LogFilter) -> bool) -> bool {
+        self.logger
+            .core
+            .live
+            .facade
+            .load()
+            .log
+            .as_ref()
+            .is_some_and(ask)
     }
 
     /// The directives carry a `/regex` message filter.
     #[inline]
     pub(crate) fn has_regex(&self) -> bool {
-        self.regex
+        self.current(|f| f.regex)
     }
 
     /// Whether a record passes the directives, `/regex` included.
     pub(crate) fn matches(&self, record: &log::Record<'_>) -> bool {
-        self.filter.matches(record)
+        self.current(|f| f.filter.matches(record))
     }
 
     /// The logger records go to.
@@ -97,7 +156,7 @@ impl log::Log for LogAdapter {
         }
         // `matches` checks the directives again, then formats the message
         // into a String for the regex; only when there is one.
-        if self.regex && !self.filter.matches(record) {
+        if self.has_regex() && !self.matches(record) {
             return;
         }
         let level = Level::from(record.level());
@@ -241,15 +300,17 @@ impl Logger {
     ///
     /// Fails with a configuration error (see [`Error::is_config`]) if the
     /// directives do not parse (an unknown level, a bad `/regex`).
+    ///
+    /// The adapter follows [`Logger::set_filter`] and configuration
+    /// reloads: it reads the logger's current filter on every call.
     pub fn log_adapter(&self) -> Result<LogAdapter, Error> {
-        let spec = &self.core.filter;
-        let (filter, global) = log_filter_parts(spec)?;
+        let current = self.core.live.facade.load();
+        if current.log.is_none() {
+            // Report why the directives do not parse.
+            LogFilter::parse(&current.spec)?;
+        }
         Ok(LogAdapter {
             logger: self.clone(),
-            max: filter.filter(),
-            filter,
-            regex: spec.contains('/'),
-            global,
         })
     }
 
@@ -272,11 +333,21 @@ impl Logger {
     /// log::info!(user_id = 42, admin = false; "login from {}", "10.0.0.7");
     /// # Ok::<(), jamless::Error>(())
     /// ```
+    ///
+    /// [`Logger::set_filter`] then also sets the facade's maximum level.
     pub fn install_log(&self) -> Result<(), Error> {
         let adapter = self.log_adapter()?;
-        let max = adapter.max_level();
-        log::set_boxed_logger(Box::new(adapter)).map_err(|_| Error::already_installed("log"))?;
-        log::set_max_level(max);
+        {
+            let live = &self.core.live;
+            let _changing = live.lock();
+            log::set_boxed_logger(Box::new(adapter))
+                .map_err(|_| Error::already_installed("log"))?;
+            live.log_global
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            log::set_max_level(level_filter_from_u8(
+                live.facade_max.load(std::sync::atomic::Ordering::Relaxed),
+            ));
+        }
         crate::native::call::install_if_unset(self)
     }
 }

@@ -20,6 +20,8 @@ mod log;
 mod make_writer;
 #[cfg(feature = "tracing")]
 mod tracing;
+#[cfg(feature = "tracing")]
+mod tracing_filter;
 
 #[cfg(feature = "log")]
 pub(crate) use self::log::encode_fields;
@@ -27,9 +29,13 @@ pub(crate) use self::log::encode_fields;
 pub(crate) use self::log::log_filter_parts;
 #[cfg(feature = "log")]
 pub use self::log::LogAdapter;
+#[cfg(feature = "log")]
+pub(crate) use self::log::{level_filter_from_u8, LogFilter};
 #[cfg(feature = "tracing")]
 pub use self::make_writer::{JamlessMakeWriter, JamlessWriter};
-#[cfg(all(feature = "tracing", feature = "fuzzing"))]
+#[cfg(feature = "tracing")]
 pub(crate) use self::tracing::parse_tracing_filter;
 #[cfg(feature = "tracing")]
 pub use self::tracing::{JamlessLayer, SPANS_OMITTED};
+#[cfg(feature = "tracing")]
+pub use self::tracing_filter::JamlessFilter;

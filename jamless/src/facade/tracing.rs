@@ -425,18 +425,6 @@ impl Logger {
             logger: self.clone(),
         }
     }
-
-    /// An [`EnvFilter`] from this logger's directives (see
-    /// [`crate::Builder::filter`]), for
-    /// `logger.tracing_layer().with_filter(logger.tracing_filter()?)`.
-    ///
-    /// `EnvFilter` understands the `env_logger` syntax and more (span and
-    /// field directives such as `my_app[request{id=7}]=trace`). Fails with
-    /// a configuration error (see [`Error::is_config`]) if the directives
-    /// do not parse.
-    pub fn tracing_filter(&self) -> Result<EnvFilter, Error> {
-        parse_tracing_filter(&self.core.filter)
-    }
 }
 
 /// Parses directives into an [`EnvFilter`], reporting any error.

@@ -61,7 +61,7 @@ pub fn global_enabled(level: Level) -> Option<&'static LogAdapter> {
 /// `adapter`, unless `level` is above every directive's level.
 #[inline]
 pub fn explicit_enabled(level: Level, adapter: &LogAdapter) -> Option<&LogAdapter> {
-    if log_level(level) <= adapter.max_level() {
+    if level as u8 <= adapter.max_u8() {
         Some(adapter)
     } else {
         None
@@ -168,17 +168,27 @@ impl Logger {
     /// jamless::info!("request id={} status={}", 42, 200);
     /// # Ok::<(), jamless::Error>(())
     /// ```
+    ///
+    /// [`Logger::set_filter`] then also updates the macros' cached level.
     pub fn install_native(&self) -> Result<(), Error> {
         let adapter = self.log_adapter()?;
-        let max = adapter.max_level() as u8;
+        let live = &self.core.live;
+        let _changing = live.lock();
         GLOBAL
             .set(adapter)
             .map_err(|_| Error::already_installed("jamless native macros"))?;
+        live.native_global.store(true, Ordering::Relaxed);
         // The adapter itself is published by the OnceLock (a call that
         // sees this level and then the lock finds it set).
-        MAX_LEVEL.store(max, Ordering::Release);
+        MAX_LEVEL.store(live.facade_max.load(Ordering::Relaxed), Ordering::Release);
         Ok(())
     }
+}
+
+/// Sets the native macros' cached level (after the global logger's
+/// filter changed; the caller holds the logger's change lock).
+pub(crate) fn set_global_max_level(max: u8) {
+    MAX_LEVEL.store(max, Ordering::Release);
 }
 
 /// [`Logger::install_native`] unless the macros already have a global

@@ -29,6 +29,8 @@ use crate::record::RecordView;
 
 use args::Decoder;
 pub use args::{NativeArg, NativeValue};
+#[cfg(feature = "log")]
+pub(crate) use call::set_global_max_level;
 use site::Sites;
 
 /// What a formatting failure leaves in the message, as the facade path

@@ -20,6 +20,8 @@ struct Directive {
 /// Parsed directives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Directives {
+    /// The directives as given.
+    spec: String,
     default: Option<Level>,
     /// Longest prefix first.
     targets: Vec<Directive>,
@@ -41,14 +43,21 @@ impl Directives {
     /// Everything passes.
     pub(crate) fn all() -> Directives {
         Directives {
+            spec: String::new(),
             default: Some(Level::Trace),
             targets: Vec::new(),
         }
     }
 
+    /// The directives as given (`""` for [`Directives::all`]).
+    pub(crate) fn spec(&self) -> &str {
+        &self.spec
+    }
+
     /// Parses `spec`. Errors name the directive that is wrong.
     pub(crate) fn parse(spec: &str) -> Result<Directives, Error> {
         let mut d = Directives {
+            spec: spec.to_string(),
             default: None,
             targets: Vec::new(),
         };
@@ -98,7 +107,10 @@ impl Directives {
             }
         }
         if !any {
-            return Ok(Directives::all());
+            return Ok(Directives {
+                spec: spec.to_string(),
+                ..Directives::all()
+            });
         }
         d.targets
             .sort_by_key(|t| std::cmp::Reverse(t.prefix.as_ref().map_or(0, String::len)));
@@ -153,6 +165,11 @@ impl Routes {
             global: filters.iter().all(Directives::is_global),
             filters,
         }
+    }
+
+    /// The most verbose level any pipeline takes, as a number (0: none).
+    pub(crate) fn max_u8(&self) -> u8 {
+        self.max.map_or(0, |l| l as u8)
     }
 
     /// Whether at least one pipeline takes this record.

@@ -16,10 +16,13 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+
 use crate::control::Control;
 use crate::counters::{Counters, DropTotals};
 use crate::error::Error;
 use crate::health::Status;
+use crate::live::PendingFormat;
 use crate::queue::ByteQueue;
 use crate::render::{Format, Renderer};
 use crate::retry::{Retry, RetryPolicy};
@@ -80,9 +83,14 @@ impl Pipeline {
     /// A pipeline named `name` (letters, digits, `_`, `-`, `.`; unique in
     /// its logger; used in health and metrics) writing to `sink`.
     pub fn new(name: impl Into<String>, sink: impl Sink) -> Pipeline {
+        Pipeline::boxed(name.into(), Box::new(sink))
+    }
+
+    /// [`Pipeline::new`] with a sink already boxed.
+    pub(crate) fn boxed(name: String, sink: Box<dyn Sink>) -> Pipeline {
         Pipeline {
-            name: name.into(),
-            sink: Box::new(sink),
+            name,
+            sink,
             format: None,
             filter: None,
             backlog: DEFAULT_BACKLOG,
@@ -206,7 +214,10 @@ pub(crate) struct PipelineShared {
     pub(crate) counts_on_read: bool,
     /// Fill of `source` at which a producer wakes a sleeping thread early.
     pub(crate) wake_at: usize,
-    pub(crate) filter: Directives,
+    /// Its filter, swapped whole when it changes.
+    pub(crate) filter: ArcSwap<Directives>,
+    /// A new format for its thread to take before its next batch.
+    pub(crate) pending_format: PendingFormat,
     pub(crate) config: PipelineConfig,
     pub(crate) parts: Mutex<PipelineParts>,
 }

@@ -171,6 +171,9 @@ fn render_batch(
         ..
     } = parts;
     clock.refresh();
+    if let Some(new) = p.pending_format.take() {
+        *renderer = new;
+    }
     consumer.read_batch(p.config.batch_bytes, |rec| {
         if p.counts_on_read {
             // Release: counted before it can be counted written or dropped.

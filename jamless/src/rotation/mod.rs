@@ -160,6 +160,29 @@ impl Rotation {
         }))
     }
 
+    /// Reads a rotation as the configuration file and the `jamless`
+    /// command write it: `minutely`, `hourly`, `daily`, `never` (any case),
+    /// or an interval such as `30s`, `15m`, `2h` (see [`Rotation::every`]).
+    ///
+    /// # Errors
+    ///
+    /// A configuration error that names the text and what was expected.
+    pub fn parse(text: &str) -> Result<Rotation, Error> {
+        match text.to_ascii_lowercase().as_str() {
+            "minutely" => return Ok(Rotation::MINUTELY),
+            "hourly" => return Ok(Rotation::HOURLY),
+            "daily" => return Ok(Rotation::DAILY),
+            "never" => return Ok(Rotation::NEVER),
+            _ => {}
+        }
+        let d = humantime::parse_duration(text).map_err(|e| {
+            Error::config(format!(
+                "{text:?}: expected minutely, hourly, daily, never or an interval like 30s ({e})"
+            ))
+        })?;
+        Rotation::every(d)
+    }
+
     /// The nominal length of a period (a day for [`DAILY`](Rotation::DAILY),
     /// although a calendar day can last 23 or 25 hours), or `None` for
     /// [`NEVER`](Rotation::NEVER).

@@ -178,3 +178,12 @@ pub fn line_with<'a>(lines: &'a [String], needle: &str) -> &'a str {
     assert_eq!(found.len(), 1, "{needle:?} in {lines:#?}");
     found[0]
 }
+
+/// A configuration file (TOML): the logger's `filter`, and one pipeline
+/// `main` that writes each record's bare message to the file `log`.
+pub fn message_config(log: &std::path::Path, filter: &str) -> String {
+    format!(
+        "filter = \"{filter}\"\n[[pipeline]]\nname = \"main\"\nformat = {{ type = \"text\", pattern = \"{{message}}\" }}\nsink = {{ type = \"file\", path = \"{}\" }}\n",
+        log.display()
+    )
+}
