@@ -161,7 +161,7 @@ impl Core {
         self.admit(level, Pending::new(head, &buf, msg_len), 0)
     }
 
-    #[inline]
+    #[inline(always)]
     fn admit(&self, level: Level, mut rec: Pending<'_, '_>, tid: u64) -> Outcome {
         if rec.truncate(self.max_record) {
             self.common

@@ -212,3 +212,68 @@ fn with_several_pipelines_each_changes_alone() {
         "b's filter changed, not its format"
     );
 }
+
+/// Filters that are one level decide from an atomic; per-target ones load
+/// the parsed filter. Switching between the two kinds, both ways, for the
+/// logger's filter (the `log` adapter) and a pipeline's (the routes every
+/// caller checks), always applies the filter in force.
+#[test]
+fn switching_between_one_level_and_per_target_filters_applies_each() {
+    use log::Log;
+    let dir = tempfile::tempdir().unwrap();
+    let (logger, _guard) = Builder::new()
+        .file(dir.path().join("app.log"))
+        .filter("info")
+        .build()
+        .unwrap();
+    let adapter = logger.log_adapter().unwrap();
+    let enabled = |level: log::Level, target: &str| {
+        adapter.enabled(&log::Metadata::builder().level(level).target(target).build())
+    };
+    let routed = |level: Level, target: &str| {
+        logger.log(level, target, format_args!("r")) != Outcome::Filtered
+    };
+    for _ in 0..2 {
+        logger.set_filter("info").unwrap();
+        assert!(enabled(log::Level::Info, "app::db"));
+        assert!(!enabled(log::Level::Debug, "app::db"));
+        logger.set_filter("info,app::db=debug").unwrap();
+        assert!(enabled(log::Level::Debug, "app::db"));
+        assert!(!enabled(log::Level::Debug, "app::http"));
+        logger.set_filter("warn").unwrap();
+        assert!(!enabled(log::Level::Info, "app::db"));
+        assert!(enabled(log::Level::Warn, "app::http"));
+        // A `/regex` needs the parsed filter even with one level.
+        logger.set_filter("info/keep").unwrap();
+        let record = |msg: std::fmt::Arguments<'_>| {
+            adapter.log(
+                &log::Record::builder()
+                    .level(log::Level::Info)
+                    .target("t")
+                    .args(msg)
+                    .build(),
+            );
+        };
+        let before = logger.health().offered;
+        record(format_args!("drop this"));
+        record(format_args!("keep this"));
+        assert_eq!(logger.health().offered, before + 1);
+
+        logger.set_pipeline_filter("main", "warn").unwrap();
+        assert!(!routed(Level::Info, "app::db"));
+        assert!(routed(Level::Warn, "app::db"));
+        logger
+            .set_pipeline_filter("main", "warn,app::db=debug")
+            .unwrap();
+        assert!(routed(Level::Debug, "app::db"));
+        assert!(!routed(Level::Debug, "app::http"));
+        assert!(!routed(Level::Info, "other"));
+        logger.set_pipeline_filter("main", "error").unwrap();
+        assert!(!routed(Level::Debug, "app::db"));
+        assert!(routed(Level::Error, "app::db"));
+        logger.set_pipeline_filter("main", "").unwrap();
+        assert!(routed(Level::Trace, "x"));
+    }
+    let h = settle(&logger);
+    assert_accounted(&h, h.offered);
+}

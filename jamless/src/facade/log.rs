@@ -14,6 +14,7 @@ use log::kv::{self, VisitSource, VisitValue};
 
 use crate::error::Error;
 use crate::level::Level;
+use crate::live::NOT_EXACT;
 use crate::logger::Logger;
 use crate::record::{Encoder, Kind, Site, Value};
 
@@ -57,6 +58,16 @@ pub(crate) struct LogFilter {
 }
 
 impl LogFilter {
+    /// The level the directives come down to when they are one global
+    /// level without a `/regex`.
+    pub(crate) fn exact(&self) -> Option<log::LevelFilter> {
+        if self.regex {
+            None
+        } else {
+            self.global
+        }
+    }
+
     /// Parses `RUST_LOG`-style directives, reporting any error.
     pub(crate) fn parse(spec: &str) -> Result<LogFilter, Error> {
         let (filter, global) = log_filter_parts(spec)?;
@@ -103,15 +114,29 @@ impl LogAdapter {
 impl LogAdapter {
     #[inline]
     pub(crate) fn allows(&self, metadata: &log::Metadata<'_>) -> bool {
-        // A disabled level costs one relaxed load; an enabled one loads the
-        // current filter.
+        // A disabled level costs one relaxed load; with one global level
+        // the second load decides; only other directives load the filter.
         if metadata.level() as u8 > self.max_u8() {
             return false;
         }
-        self.current(|f| match f.global {
-            Some(max) => metadata.level() <= max,
-            None => f.filter.enabled(metadata),
-        })
+        match self.exact_u8() {
+            NOT_EXACT => self.current(|f| match f.global {
+                Some(max) => metadata.level() <= max,
+                None => f.filter.enabled(metadata),
+            }),
+            exact => metadata.level() as u8 <= exact,
+        }
+    }
+
+    /// The level the directives come down to, if they are one global
+    /// level without a `/regex`; else [`NOT_EXACT`] (one relaxed load).
+    #[inline]
+    fn exact_u8(&self) -> u8 {
+        self.logger
+            .core
+            .live
+            .facade_exact
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Asks the current filter; `false` if the directives did not parse.
@@ -127,10 +152,11 @@ impl LogAdapter {
             .is_some_and(ask)
     }
 
-    /// The directives carry a `/regex` message filter.
+    /// The directives carry a `/regex` message filter (no load of the
+    /// filter when they are one global level).
     #[inline]
     pub(crate) fn has_regex(&self) -> bool {
-        self.current(|f| f.regex)
+        self.exact_u8() == NOT_EXACT && self.current(|f| f.regex)
     }
 
     /// Whether a record passes the directives, `/regex` included.

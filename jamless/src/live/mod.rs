@@ -72,6 +72,23 @@ impl FacadeFilter {
         }
     }
 
+    /// The level `L` when the `log` filter is exactly "records up to `L`"
+    /// (one global level, no `/regex`), as a `log::LevelFilter` number;
+    /// [`NOT_EXACT`] otherwise.
+    fn exact(&self) -> u8 {
+        #[cfg(feature = "log")]
+        {
+            self.log
+                .as_ref()
+                .and_then(crate::facade::LogFilter::exact)
+                .map_or(NOT_EXACT, |l| l as u8)
+        }
+        #[cfg(not(feature = "log"))]
+        {
+            NOT_EXACT
+        }
+    }
+
     /// The most verbose level the `log` filter enables, as a
     /// `log::LevelFilter` number (0: off).
     fn max(&self) -> u8 {
@@ -86,18 +103,33 @@ impl FacadeFilter {
     }
 }
 
+/// In an `*_exact` mirror: the filter needs more than a level comparison.
+pub(crate) const NOT_EXACT: u8 = u8::MAX;
+
 /// The logger's changeable filters.
+///
+/// Each filter is mirrored in atomics so that the usual filters cost a
+/// caller no [`ArcSwap::load`]: `*_max` rejects a level no directive takes,
+/// and `*_exact`, when the filter is one level for every target, decides
+/// alone. Each mirror holds a whole value of the old or of the new filter,
+/// so a caller racing a change decides by one or the other.
 pub(crate) struct Live {
     /// The union of the pipelines' filters, checked by every caller.
     pub(crate) routes: ArcSwap<Routes>,
     /// `routes`' most verbose level (a [`crate::Level`] number, 0: none): a
     /// record above it is refused with one relaxed load.
     pub(crate) routes_max: AtomicU8,
+    /// `routes`' level when every pipeline's filter is one global level (a
+    /// [`crate::Level`] number), else [`NOT_EXACT`].
+    pub(crate) routes_exact: AtomicU8,
     /// The logger's directives for the facades.
     pub(crate) facade: ArcSwap<FacadeFilter>,
     /// `facade`'s most verbose `log` level (a `log::LevelFilter` number):
     /// the disabled check is one relaxed load of it.
     pub(crate) facade_max: AtomicU8,
+    /// `facade`'s level when its `log` filter is one global level without
+    /// a `/regex` (a `log::LevelFilter` number), else [`NOT_EXACT`].
+    pub(crate) facade_exact: AtomicU8,
     /// This logger is the `log` facade's global logger.
     #[cfg(feature = "log")]
     pub(crate) log_global: AtomicBool,
@@ -118,15 +150,22 @@ impl Live {
     /// current routes.
     #[inline]
     pub(crate) fn wanted(&self, level: crate::level::Level, target: &str) -> bool {
-        level as u8 <= self.routes_max.load(Ordering::Relaxed)
-            && self.routes.load().wanted(level, target)
+        if level as u8 > self.routes_max.load(Ordering::Relaxed) {
+            return false;
+        }
+        match self.routes_exact.load(Ordering::Relaxed) {
+            NOT_EXACT => self.routes.load().wanted(level, target),
+            exact => level as u8 <= exact,
+        }
     }
 
     pub(crate) fn new(routes: Routes, facade: FacadeFilter) -> Live {
         Live {
             routes_max: AtomicU8::new(routes.max_u8()),
+            routes_exact: AtomicU8::new(routes.exact_u8()),
             routes: ArcSwap::from_pointee(routes),
             facade_max: AtomicU8::new(facade.max()),
+            facade_exact: AtomicU8::new(facade.exact()),
             facade: ArcSwap::from_pointee(facade),
             #[cfg(feature = "log")]
             log_global: AtomicBool::new(false),
@@ -172,7 +211,9 @@ impl Logger {
         let live = &self.core.live;
         let _changing = live.lock();
         let max = parsed.max();
+        let exact = parsed.exact();
         live.facade.store(std::sync::Arc::new(parsed));
+        live.facade_exact.store(exact, Ordering::Relaxed);
         live.facade_max.store(max, Ordering::Relaxed);
         #[cfg(feature = "log")]
         {
@@ -215,8 +256,10 @@ impl Logger {
             .map(|p| Directives::clone(&p.filter.load()))
             .collect();
         let routes = Routes::new(filters);
-        live.routes_max.store(routes.max_u8(), Ordering::Relaxed);
+        let (max, exact) = (routes.max_u8(), routes.exact_u8());
         live.routes.store(std::sync::Arc::new(routes));
+        live.routes_exact.store(exact, Ordering::Relaxed);
+        live.routes_max.store(max, Ordering::Relaxed);
         Ok(())
     }
 

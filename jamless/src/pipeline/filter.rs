@@ -172,6 +172,16 @@ impl Routes {
         self.max.map_or(0, |l| l as u8)
     }
 
+    /// [`Routes::max_u8`] when every pipeline's filter is one global level
+    /// (the level decides alone), else [`crate::live::NOT_EXACT`].
+    pub(crate) fn exact_u8(&self) -> u8 {
+        if self.global {
+            self.max_u8()
+        } else {
+            crate::live::NOT_EXACT
+        }
+    }
+
     /// Whether at least one pipeline takes this record.
     #[inline]
     pub(crate) fn wanted(&self, level: Level, target: &str) -> bool {
