@@ -33,6 +33,23 @@ mod sink;
 mod watch;
 
 pub(crate) use model::ConfigFile;
+
+/// Runs one round of a watch or signal thread's work: a panic in it (a
+/// sink's `reopen`, a reload) is reported to the error handler, class
+/// `panic`, and the thread goes on serving the next change or signal.
+fn survive(logger: &crate::logger::Logger, operation: &str, work: impl FnOnce()) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        logger.core.common.report(
+            None,
+            operation,
+            "panic",
+            format!(
+                "{operation} panicked: {}; the thread goes on",
+                crate::pipeline::panic_message(payload.as_ref())
+            ),
+        );
+    }
+}
 pub use reload::ReloadReport;
 pub use sighup::Sighup;
 pub use watch::ConfigWatch;
@@ -98,5 +115,39 @@ impl Builder {
                 "{CONFIG_ENV} is not set: it should name a configuration file"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use crate::health::LastError;
+
+    #[test]
+    fn a_panic_in_a_round_is_reported_and_the_next_round_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let seen: Arc<Mutex<Vec<LastError>>> = Arc::default();
+        let sink = Arc::clone(&seen);
+        let (logger, _guard) = crate::Builder::new()
+            .file(dir.path().join("app.log"))
+            .error_handler(Arc::new(move |e: &LastError| {
+                sink.lock().unwrap().push(e.clone())
+            }))
+            .build()
+            .unwrap();
+        let mut rounds = 0;
+        for _ in 0..2 {
+            super::survive(&logger, "sighup", || {
+                rounds += 1;
+                panic!("reopen failed hard");
+            });
+        }
+        assert_eq!(rounds, 2);
+        let seen = seen.lock().unwrap();
+        let panics: Vec<_> = seen.iter().filter(|e| e.class == "panic").collect();
+        assert_eq!(panics.len(), 2, "{seen:?}");
+        assert!(panics[0].message.contains("reopen failed hard"), "{seen:?}");
+        assert_eq!(panics[0].operation, "sighup");
     }
 }

@@ -27,7 +27,8 @@ impl Sighup {
     fn shut(&mut self) {
         self.handle.close();
         if let Some(t) = self.thread.take() {
-            // A panic on the signal thread has nothing left to report to.
+            // The thread catches and reports its panics (see `survive`), so
+            // a join error cannot carry one that was not told.
             let _ = t.join();
         }
     }
@@ -58,10 +59,12 @@ impl Logger {
             .name(format!("{}-sighup", self.core.common.name))
             .spawn(move || {
                 for _ in signals.forever() {
-                    logger.reopen();
-                    if let Some(path) = &config {
-                        super::reload::reload_and_tell(&logger, path, "SIGHUP");
-                    }
+                    super::survive(&logger, "sighup", || {
+                        logger.reopen();
+                        if let Some(path) = &config {
+                            super::reload::reload_and_tell(&logger, path, "SIGHUP");
+                        }
+                    });
                 }
             });
         match thread {

@@ -28,7 +28,8 @@ impl ConfigWatch {
         *stopped.lock().unwrap_or_else(|p| p.into_inner()) = true;
         wake.notify_all();
         if let Some(t) = self.thread.take() {
-            // A panic on the watch thread has nothing left to report to.
+            // The thread catches and reports its panics (see `survive`), so
+            // a join error cannot carry one that was not told.
             let _ = t.join();
         }
     }
@@ -116,7 +117,9 @@ fn watch(
             continue;
         }
         // An unreadable file is reloaded too, so the read error is told.
-        super::reload::reload_and_tell(logger, path, "file changed");
+        super::survive(logger, "config_watch", || {
+            super::reload::reload_and_tell(logger, path, "file changed");
+        });
         seen = now;
     }
 }
