@@ -41,8 +41,10 @@ pub const SPANS_OMITTED: &str = "jamless.spans_omitted";
 /// a [`Logger`].
 ///
 /// The layer itself records every event it is given; filter it with the
-/// logger's directives through [`Logger::tracing_filter`] (an
-/// [`EnvFilter`]) as a per-layer filter, so other layers are unaffected:
+/// logger's directives through [`Logger::tracing_filter`] (a
+/// [`JamlessFilter`](crate::JamlessFilter), which follows
+/// [`Logger::set_filter`]) as a per-layer filter, so other layers are
+/// unaffected:
 ///
 /// ```no_run
 /// use tracing_subscriber::prelude::*;
