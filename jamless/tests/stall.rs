@@ -180,9 +180,22 @@ fn waiting_callers_stop_at_once_when_the_writer_stalls() {
         offered += 1;
         assert!(offered < 10_000_000, "never stalled");
     }
+    // Stalled: what is left of the queue (the last filler may have found
+    // no room while a shorter record would) fills without a wait, then
+    // a record of the same size is dropped at once.
     let t0 = Instant::now();
-    let out = logger.log(Level::Error, "probe", format_args!("while stalled"));
-    offered += 1;
+    let out = loop {
+        let out = logger.log(
+            Level::Error,
+            "fill",
+            format_args!("filler record {offered} xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+        );
+        offered += 1;
+        if out != Outcome::Accepted {
+            break out;
+        }
+        assert!(offered < 10_000_000, "the stalled queue never filled");
+    };
     let took = t0.elapsed();
     assert_eq!(out, Outcome::Dropped(DropCause::QueueFull));
     assert!(
