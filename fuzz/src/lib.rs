@@ -77,6 +77,12 @@ pub fn check_json(out: &[u8], view: &View<'_>) -> Option<serde_json::Map<String,
         return None;
     }
     let message = obj.get("message").and_then(Value::as_str);
+    if view.native {
+        // Formatted from a call site this process never registered (or
+        // reported as malformed): any string, but a string.
+        assert!(message.is_some(), "no message: {text:?}");
+        return Some(obj);
+    }
     assert_eq!(
         message,
         Some(expected_message(view).as_str()),

@@ -26,6 +26,10 @@ pub fn decode(bytes: &[u8]) -> Option<usize> {
 pub struct View<'a> {
     /// A raw line (the `MakeWriter` path) rather than a structured event.
     pub raw: bool,
+    /// A native macro call: the renderer formats its message from the
+    /// call site and arguments (or says it cannot), so `message` is not
+    /// the rendered message.
+    pub native: bool,
     /// The message bytes as stored (possibly invalid UTF-8).
     pub message: &'a [u8],
     /// The record's size before it was cut, if it was.
@@ -37,6 +41,7 @@ pub fn view(bytes: &[u8]) -> Option<View<'_>> {
     let v = RecordView::parse(bytes).ok()?;
     Some(View {
         raw: v.kind == Kind::Raw,
+        native: v.kind == Kind::Native,
         message: v.message(),
         truncated_from: v.truncated().then_some(v.orig_len),
     })
@@ -82,6 +87,10 @@ pub enum InputItem<'a> {
 pub struct Input<'a> {
     /// A raw line (the `MakeWriter` path) rather than a structured event.
     pub raw: bool,
+    /// A native macro call: the renderer formats its message from the
+    /// call site and arguments (or says it cannot), so `message` is not
+    /// the rendered message.
+    pub native: bool,
     /// Level, 1 (`ERROR`) to 5 (`TRACE`); anything else is `INFO`.
     pub level: u8,
     /// Nanoseconds since the Unix epoch.
