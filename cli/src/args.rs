@@ -162,8 +162,12 @@ impl Args {
         } else {
             Format::text()
         };
+        // Only --filter (the pipelines') decides which lines are kept: the
+        // logger's own filter passes everything (and RUST_LOG, meant for
+        // the program's own logging, does not reach the command's lines).
         let mut builder = Builder::new()
             .name("jamless-cli")
+            .filter("trace")
             .format(format)
             .capacity_bytes(self.queue_bytes)
             .max_record_bytes(self.max_record_bytes);

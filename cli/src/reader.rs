@@ -89,7 +89,11 @@ impl Offer<'_> {
             .detector
             .detect(line.bytes)
             .unwrap_or(self.default_level);
-        if self.logger.log_raw(level, self.target, line.bytes) == Outcome::Filtered {
+        // The logger's filter (the configuration file's top-level
+        // `filter`, or `RUST_LOG`), then the pipelines' in `log_raw`.
+        if !self.logger.allows(level, self.target)
+            || self.logger.log_raw(level, self.target, line.bytes) == Outcome::Filtered
+        {
             s.filtered.fetch_add(1, Ordering::Relaxed);
         }
     }

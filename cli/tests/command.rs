@@ -568,20 +568,43 @@ fn rotating_file_with_stdout_and_json() {
 
 /// The configuration file of the `--config` test: one pipeline `file`
 /// writing JSON lines, taking the levels `filter` lets through.
-fn cli_config(log: &std::path::Path, filter: &str) -> String {
+fn cli_config(log: &std::path::Path, logger_filter: &str, pipeline_filter: &str) -> String {
     format!(
-        "error_handler = \"none\"\n[[pipeline]]\nname = \"file\"\nfilter = \"{filter}\"\nformat = {{ type = \"json\" }}\nsink = {{ type = \"file\", path = \"{}\" }}\n",
+        "error_handler = \"none\"\nfilter = \"{logger_filter}\"\n[[pipeline]]\nname = \"file\"\nfilter = \"{pipeline_filter}\"\nformat = {{ type = \"json\" }}\nsink = {{ type = \"file\", path = \"{}\" }}\n",
         log.display()
     )
 }
 
 #[test]
 fn config_file_builds_the_pipelines_and_sighup_reloads_its_filter() {
+    // The pipeline's filter changes from info to debug.
+    reload_lets_debug_lines_through(
+        ("trace", "info"),
+        ("trace", "debug"),
+        "applied: pipeline \"file\": filter",
+    );
+}
+
+#[test]
+fn the_files_top_level_filter_applies_to_lines_and_follows_sighup() {
+    // The logger's filter (the file's top-level `filter`) changes.
+    reload_lets_debug_lines_through(
+        ("info", ""),
+        ("debug", ""),
+        "applied: filter \"info\" -> \"debug\"",
+    );
+}
+
+/// Runs the command on a configuration `before` (logger filter, pipeline
+/// filter) that keeps INFO and filters DEBUG lines, changes it to `after`
+/// (which keeps both) and sends SIGHUP: DEBUG lines are written from the
+/// reload on, every line is written or counted as filtered.
+fn reload_lets_debug_lines_through(before: (&str, &str), after: (&str, &str), applied: &str) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     let config = dir.path().join("jamless.toml");
     let report_path = dir.path().join("report.json");
-    std::fs::write(&config, cli_config(&log, "info")).unwrap();
+    std::fs::write(&config, cli_config(&log, before.0, before.1)).unwrap();
     let mut child = spawn(&[
         "--config",
         config.to_str().unwrap(),
@@ -606,7 +629,7 @@ fn config_file_builds_the_pipelines_and_sighup_reloads_its_filter() {
     }
     // Let debug lines through, then tell the command.
     let tmp = dir.path().join("jamless.toml.new");
-    std::fs::write(&tmp, cli_config(&log, "debug")).unwrap();
+    std::fs::write(&tmp, cli_config(&log, after.0, after.1)).unwrap();
     std::fs::rename(&tmp, &config).unwrap();
     signal(&child, "HUP");
     // Probe until a debug line gets through: the reload has happened.
@@ -632,10 +655,7 @@ fn config_file_builds_the_pipelines_and_sighup_reloads_its_filter() {
     drop(stdin);
     let (exit, stderr) = wait_exit(&mut child, Duration::from_secs(30));
     assert_eq!(exit.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("applied: pipeline \"file\": filter"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(applied), "{stderr}");
     let r = report(&report_path);
     assert_report_accounted(&r, 400 + probes);
     let lines = file_lines(&log);

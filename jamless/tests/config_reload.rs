@@ -237,9 +237,13 @@ fn switching_between_one_level_and_per_target_filters_applies_each() {
         logger.set_filter("info").unwrap();
         assert!(enabled(log::Level::Info, "app::db"));
         assert!(!enabled(log::Level::Debug, "app::db"));
+        assert!(logger.allows(Level::Info, "x") && !logger.allows(Level::Debug, "x"));
         logger.set_filter("info,app::db=debug").unwrap();
         assert!(enabled(log::Level::Debug, "app::db"));
         assert!(!enabled(log::Level::Debug, "app::http"));
+        assert!(logger.allows(Level::Debug, "app::db"));
+        assert!(!logger.allows(Level::Debug, "app::http"));
+        assert!(!logger.allows(Level::Trace, "app::db"));
         logger.set_filter("warn").unwrap();
         assert!(!enabled(log::Level::Info, "app::db"));
         assert!(enabled(log::Level::Warn, "app::http"));

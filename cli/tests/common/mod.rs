@@ -16,6 +16,8 @@ pub const JAMLESS: &str = env!("CARGO_BIN_EXE_jamless");
 pub fn spawn(args: &[&str]) -> Child {
     Command::new(JAMLESS)
         .args(args)
+        // The filters under test are the command's and the file's.
+        .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -68,6 +68,20 @@ impl LogFilter {
         }
     }
 
+    /// Whether the directives let `level` from `target` through (the
+    /// `/regex` part, which needs a message, is not asked).
+    pub(crate) fn enabled(&self, level: Level, target: &str) -> bool {
+        let level = match level {
+            Level::Error => log::Level::Error,
+            Level::Warn => log::Level::Warn,
+            Level::Info => log::Level::Info,
+            Level::Debug => log::Level::Debug,
+            Level::Trace => log::Level::Trace,
+        };
+        self.filter
+            .enabled(&log::Metadata::builder().level(level).target(target).build())
+    }
+
     /// Parses `RUST_LOG`-style directives, reporting any error.
     pub(crate) fn parse(spec: &str) -> Result<LogFilter, Error> {
         let (filter, global) = log_filter_parts(spec)?;

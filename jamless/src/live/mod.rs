@@ -193,6 +193,44 @@ impl Live {
 }
 
 impl Logger {
+    /// Whether the logger's filter directives in force (see
+    /// [`crate::Builder::filter`]) let a record of `level` from `target`
+    /// through, as the `log` facade and the native macros check them (a
+    /// `/regex` part, which needs the message, is not asked).
+    ///
+    /// [`Logger::log`] and [`Logger::log_raw`] apply only the pipelines'
+    /// filters; a caller that wants the logger's filter on its own records
+    /// asks here first, as the `jamless` command does for every line. It
+    /// costs one relaxed load for a level above every directive, two for a
+    /// filter that is one level. Without the `log` feature every record
+    /// passes.
+    pub fn allows(&self, level: crate::Level, target: &str) -> bool {
+        #[cfg(feature = "log")]
+        {
+            let live = &self.core.live;
+            // `Level` and `log::LevelFilter` number the levels alike
+            // (1: error ... 5: trace).
+            let n = level as u8;
+            if n > live.facade_max.load(Ordering::Relaxed) {
+                return false;
+            }
+            match live.facade_exact.load(Ordering::Relaxed) {
+                NOT_EXACT => live
+                    .facade
+                    .load()
+                    .log
+                    .as_ref()
+                    .is_some_and(|f| f.enabled(level, target)),
+                exact => n <= exact,
+            }
+        }
+        #[cfg(not(feature = "log"))]
+        {
+            let _ = (level, target);
+            true
+        }
+    }
+
     /// The logger's filter directives in force (the facades' filter, see
     /// [`crate::Builder::filter`]).
     pub fn filter(&self) -> String {
