@@ -87,10 +87,6 @@ pub enum InputItem<'a> {
 pub struct Input<'a> {
     /// A raw line (the `MakeWriter` path) rather than a structured event.
     pub raw: bool,
-    /// A native macro call: the renderer formats its message from the
-    /// call site and arguments (or says it cannot), so `message` is not
-    /// the rendered message.
-    pub native: bool,
     /// Level, 1 (`ERROR`) to 5 (`TRACE`); anything else is `INFO`.
     pub level: u8,
     /// Nanoseconds since the Unix epoch.
