@@ -153,6 +153,32 @@ impl LogAdapter {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Whether `record` passes the directives, `/regex` included: the
+    /// atomics decide the usual filters (as in [`LogAdapter::allows`]);
+    /// other directives are loaded once and asked once.
+    #[inline]
+    fn passes(&self, record: &log::Record<'_>) -> bool {
+        let metadata = record.metadata();
+        if metadata.level() as u8 > self.max_u8() {
+            return false;
+        }
+        match self.exact_u8() {
+            // `matches` checks the level and target too, then formats the
+            // message into a String for the regex; only when there is one.
+            NOT_EXACT => self.current(|f| {
+                if f.regex {
+                    f.filter.matches(record)
+                } else {
+                    match f.global {
+                        Some(max) => metadata.level() <= max,
+                        None => f.filter.enabled(metadata),
+                    }
+                }
+            }),
+            exact => metadata.level() as u8 <= exact,
+        }
+    }
+
     /// Asks the current filter; `false` if the directives did not parse.
     #[inline]
     fn current(&self, ask: impl FnOnce(&LogFilter) -> bool) -> bool {
@@ -191,12 +217,7 @@ impl log::Log for LogAdapter {
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        if !self.allows(record.metadata()) {
-            return;
-        }
-        // `matches` checks the directives again, then formats the message
-        // into a String for the regex; only when there is one.
-        if self.has_regex() && !self.matches(record) {
+        if !self.passes(record) {
             return;
         }
         let level = Level::from(record.level());
