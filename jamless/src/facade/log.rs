@@ -128,18 +128,8 @@ impl LogAdapter {
 impl LogAdapter {
     #[inline]
     pub(crate) fn allows(&self, metadata: &log::Metadata<'_>) -> bool {
-        // A disabled level costs one relaxed load; with one global level
-        // the second load decides; only other directives load the filter.
-        if metadata.level() as u8 > self.max_u8() {
-            return false;
-        }
-        match self.exact_u8() {
-            NOT_EXACT => self.current(|f| match f.global {
-                Some(max) => metadata.level() <= max,
-                None => f.filter.enabled(metadata),
-            }),
-            exact => metadata.level() as u8 <= exact,
-        }
+        self.logger
+            .allows(Level::from(metadata.level()), metadata.target())
     }
 
     /// The level the directives come down to, if they are one global

@@ -204,6 +204,7 @@ impl Logger {
     /// costs one relaxed load for a level above every directive, two for a
     /// filter that is one level. Without the `log` feature every record
     /// passes.
+    #[inline]
     pub fn allows(&self, level: crate::Level, target: &str) -> bool {
         #[cfg(feature = "log")]
         {
