@@ -472,7 +472,12 @@ impl Report {
         for t in &self.throughput {
             let _ = writeln!(
                 o,
-                "### Throughput (1 thread, `log` facade, {}, {} MiB queue, `block_for({:?})`, no shedding)\n",
+                "### Throughput (1 thread, {}, {}, {} MiB queue, `block_for({:?})`, no shedding)\n",
+                if t.config.api == crate::call::Api::Native {
+                    "native macro `jamless::info!`"
+                } else {
+                    "`log` facade"
+                },
                 if t.config.pipelines == 1 {
                     "file on disk".to_string()
                 } else {

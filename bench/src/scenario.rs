@@ -81,8 +81,9 @@ pub enum Kind {
     /// The `stalled-paced` loop (paced, slow calls attributed) calling a
     /// `log::Log` that does nothing: the machine's own slow calls.
     Control,
-    /// Sustained throughput into a file, through this many pipelines.
-    Throughput(usize),
+    /// Sustained throughput into a file, through this many pipelines, by
+    /// the `log` facade or by the native macro.
+    Throughput(usize, Api),
 }
 
 /// A named scenario.
@@ -151,12 +152,17 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "throughput",
         what: "1 thread logs N records through the `log` facade into a file; time until `flush` completes; lines counted in the file",
-        kind: Kind::Throughput(1),
+        kind: Kind::Throughput(1, Api::Log),
+    },
+    Scenario {
+        name: "throughput-native",
+        what: "as `throughput`, but through the native macro (`jamless::info!`): the writer formats each message",
+        kind: Kind::Throughput(1, Api::Native),
     },
     Scenario {
         name: "throughput-2pipelines",
         what: "as `throughput`, but the logger has two pipelines, each writing its own file (the producer waits while a backlog is over half full)",
-        kind: Kind::Throughput(2),
+        kind: Kind::Throughput(2, Api::Log),
     },
 ];
 
@@ -266,8 +272,9 @@ pub fn run_all(
                     .latency
                     .push(LatencyResult::new(s.name, s.what, cfg, runs));
             }
-            Kind::Throughput(pipelines) => {
+            Kind::Throughput(pipelines, api) => {
                 let cfg = ThroughputConfig {
+                    api,
                     records: plan.throughput_records,
                     capacity: plan.throughput_capacity,
                     block_for: Duration::from_secs(10),

@@ -15,6 +15,9 @@ use crate::switch::{self, Target};
 /// What a throughput run does.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ThroughputConfig {
+    /// How the records are logged: [`call::Api::Log`] or
+    /// [`call::Api::Native`].
+    pub api: call::Api,
     /// Records to log.
     pub records: u64,
     /// The queue's capacity in bytes.
@@ -96,7 +99,8 @@ impl ThroughputRun {
     }
 }
 
-/// Runs `cfg` once through the `log` facade into a file on disk.
+/// Runs `cfg` once through the `log` facade (or the native macro) into a
+/// file on disk.
 pub fn run(cfg: &ThroughputConfig) -> Result<ThroughputRun, String> {
     switch::install()?;
     let dir = tempfile::Builder::new()
@@ -134,7 +138,7 @@ pub fn run(cfg: &ThroughputConfig) -> Result<ThroughputRun, String> {
             .map_err(|e| format!("log adapter: {e}"))?,
     );
     let before = logger.health();
-    switch::set_target(Target::Jamless(adapter));
+    switch::set_target(Target::Jamless(Arc::clone(&adapter)));
     // With one pipeline its thread reads the ring itself; with two, the
     // first pipeline's thread is the one rendering this file.
     let writer_name = if cfg.pipelines == 1 {
@@ -153,7 +157,11 @@ pub fn run(cfg: &ThroughputConfig) -> Result<ThroughputRun, String> {
     let t0 = Instant::now();
     for i in 0..cfg.records {
         // Ids of the same width keep every line the same length.
-        call::log_facade(1_000_000_000 + i);
+        if cfg.api == call::Api::Native {
+            call::native_macro(&adapter, 1_000_000_000 + i);
+        } else {
+            call::log_facade(1_000_000_000 + i);
+        }
         if cfg.pipelines > 1 && i % 1024 == 0 {
             // Records still in the ring reach a backlog soon: count them too.
             loop {

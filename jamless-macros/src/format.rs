@@ -230,15 +230,17 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, String> {
     Ok(pieces)
 }
 
-/// Appends literal text to a format string, doubling its braces.
-pub(crate) fn push_literal(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '{' => out.push_str("{{"),
-            '}' => out.push_str("}}"),
-            c => out.push(c),
-        }
-    }
+/// Whether a hole is a plain `{}`: `Display` with no fill, alignment,
+/// sign, flag, width or precision.
+pub(crate) fn is_plain_display(spec: &Spec) -> bool {
+    spec.fill.is_none()
+        && spec.align.is_none()
+        && spec.sign.is_none()
+        && !spec.alternate
+        && !spec.zero
+        && spec.width.is_none()
+        && spec.precision.is_none()
+        && spec.ty.is_empty()
 }
 
 /// Appends `{value:spec}` to a format string, with the spec's counts

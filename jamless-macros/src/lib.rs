@@ -207,10 +207,16 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
         }
     };
     let mut slots = Vec::new();
-    let mut render_fmt = String::new();
+    // The render function writes piece by piece: a literal with one
+    // `write_str`, a plain `{}` hole with the value's own fast writer
+    // (`Arg::write_display`: integers without `core::fmt`), any other hole
+    // with `write!` and its spec. Each step stops at the first error, as
+    // one `write!` of the whole string does.
+    let mut render = Vec::new();
+    let s = |i: usize| format_ident!("__jl_s{}", i, span = Span::mixed_site());
     for piece in &pieces {
         match piece {
-            Piece::Literal(text) => format::push_literal(&mut render_fmt, text),
+            Piece::Literal(text) => render.push(quote!(__jl_w.write_str(#text)?;)),
             Piece::Hole(hole) => {
                 let mut count_slot = |c: &Option<Count>, bound: &mut Bound| -> syn::Result<_> {
                     match c {
@@ -232,13 +238,22 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
                     width: width.map(|w| w.1),
                     precision: precision.map(|p| p.1),
                 });
-                format::push_hole(
-                    &mut render_fmt,
-                    slots.len() - 1,
-                    &hole.spec,
-                    width.map(|w| w.0),
-                    precision.map(|p| p.0),
-                );
+                let value = s(slots.len() - 1);
+                if format::is_plain_display(&hole.spec) {
+                    render.push(quote!(#value.write_display(__jl_w)?;));
+                } else {
+                    let mut hole_fmt = String::new();
+                    let mut counts = Vec::new();
+                    let mut at = |c: Option<(usize, usize)>| {
+                        c.map(|(slot, _)| {
+                            counts.push(s(slot));
+                            counts.len()
+                        })
+                    };
+                    let (w, p) = (at(width), at(precision));
+                    format::push_hole(&mut hole_fmt, 0, &hole.spec, w, p);
+                    render.push(quote!(::core::write!(__jl_w, #hole_fmt, #value #(, #counts)*)?;));
+                }
             }
         }
     }
@@ -268,10 +283,8 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
 
     let mut decode = Vec::new();
     let mut encode = Vec::new();
-    let mut slot_idents = Vec::new();
     for (i, slot) in slots.iter().enumerate() {
-        let s = format_ident!("__jl_s{}", i, span = Span::mixed_site());
-        slot_idents.push(s.clone());
+        let s = s(i);
         match slot {
             Slot::Count(arg) => {
                 let v = a(*arg);
@@ -331,7 +344,8 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
             ) -> ::core::fmt::Result {
                 let _ = &__jl_d;
                 #(#decode)*
-                ::core::write!(__jl_w, #render_fmt #(, #slot_idents)*)
+                #(#render)*
+                ::core::result::Result::Ok(())
             }
             static #site: #krate::__private::CallSite = #krate::__private::CallSite::new(
                 #krate::Level::#level,

@@ -410,6 +410,46 @@ impl<'a> Decoder<'a> {
     }
 }
 
+impl Arg<'_> {
+    /// Writes the slot as a plain `{}` hole does (`Display`, no spec),
+    /// integers through `itoa` instead of `core::fmt` (the same digits):
+    /// the writer thread's fast path for the most common hole.
+    #[inline]
+    pub fn write_display(&self, w: &mut dyn fmt::Write) -> fmt::Result {
+        macro_rules! int {
+            ($x:expr) => {
+                w.write_str(itoa::Buffer::new().format(*$x))
+            };
+        }
+        match self {
+            Arg::Value(v) => match v {
+                NativeValue::I8(x) => int!(x),
+                NativeValue::I16(x) => int!(x),
+                NativeValue::I32(x) => int!(x),
+                NativeValue::I64(x) => int!(x),
+                NativeValue::I128(x) => int!(x),
+                NativeValue::Isize(x) => int!(x),
+                NativeValue::U8(x) => int!(x),
+                NativeValue::U16(x) => int!(x),
+                NativeValue::U32(x) => int!(x),
+                NativeValue::U64(x) => int!(x),
+                NativeValue::U128(x) => int!(x),
+                NativeValue::Usize(x) => int!(x),
+                NativeValue::Str(s) => w.write_str(s),
+                NativeValue::Bool(b) => w.write_str(if *b { "true" } else { "false" }),
+                NativeValue::Char(c) => w.write_char(*c),
+                NativeValue::F32(_) | NativeValue::F64(_) => write!(w, "{v}"),
+            },
+            Arg::Text(s) => w.write_str(s),
+            Arg::Failed(s) => {
+                w.write_str(s)?;
+                Err(fmt::Error)
+            }
+            Arg::Missing => Err(fmt::Error),
+        }
+    }
+}
+
 /// Formats with the trait named, delegating to the value for the variants
 /// listed (those whose type implements it); a caller-formatted text is
 /// written as it is.
@@ -517,6 +557,40 @@ mod tests {
             }
             assert_eq!(count, 0);
         }
+    }
+
+    #[test]
+    fn the_fast_display_writes_what_display_writes() {
+        let values = [
+            NativeValue::I8(i8::MIN),
+            NativeValue::I16(-1),
+            NativeValue::I32(0),
+            NativeValue::I64(i64::MIN),
+            NativeValue::I128(i128::MIN),
+            NativeValue::Isize(isize::MAX),
+            NativeValue::U8(255),
+            NativeValue::U16(7),
+            NativeValue::U32(u32::MAX),
+            NativeValue::U64(u64::MAX),
+            NativeValue::U128(u128::MAX),
+            NativeValue::Usize(0),
+            NativeValue::F32(-0.0),
+            NativeValue::F64(1e300),
+            NativeValue::F64(f64::NAN),
+            NativeValue::Bool(false),
+            NativeValue::Char('\u{2028}'),
+            NativeValue::Str("a\nb"),
+        ];
+        for v in values {
+            let (mut fast, arg) = (String::new(), Arg::Value(v));
+            arg.write_display(&mut fast).unwrap();
+            assert_eq!(fast, format!("{arg}"), "{v:?}");
+        }
+        let mut out = String::new();
+        assert!(Arg::Failed("ab").write_display(&mut out).is_err());
+        assert!(Arg::Missing.write_display(&mut out).is_err());
+        Arg::Text("c").write_display(&mut out).unwrap();
+        assert_eq!(out, "abc");
     }
 
     #[test]
