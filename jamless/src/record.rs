@@ -136,22 +136,36 @@ pub(crate) enum Value<'a> {
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a
 /// character boundary, so a cut string stays valid UTF-8.
+#[inline]
 fn prefix_at_char(s: &str, max: usize) -> &[u8] {
+    prefix_str(s, max).as_bytes()
+}
+
+/// [`prefix_at_char`] as a `str`.
+#[inline]
+fn prefix_str(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    cut_at_char(s, max)
+}
+
+/// [`prefix_str`] of a string longer than `max` (rare: out of line).
+#[cold]
+#[inline(never)]
+fn cut_at_char(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    &s.as_bytes()[..end]
+    &s[..end]
 }
 
 /// A thread name as a record stores it: cut to 255 bytes at a character
 /// boundary (the caller's thread-local state keeps it cut).
+#[inline]
 pub(crate) fn cut_thread_name(name: &str) -> &str {
-    let mut end = name.len().min(u8::MAX as usize);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    &name[..end]
+    prefix_str(name, u8::MAX as usize)
 }
 
 /// The fixed part of a record (header and metadata strings), measured in
@@ -276,11 +290,20 @@ impl<'h, 'b> Pending<'h, 'b> {
     /// head): the message is cut at a character boundary and the fields are
     /// dropped; the record is flagged so the renderer marks it. Returns
     /// `false` if the record already fit.
+    #[inline]
     pub(crate) fn truncate(&mut self, max: usize) -> bool {
-        let full = self.len();
-        if full <= max {
+        if self.len() <= max {
             return false;
         }
+        self.cut(max);
+        true
+    }
+
+    /// [`Pending::truncate`] of a record longer than `max`.
+    #[cold]
+    #[inline(never)]
+    fn cut(&mut self, max: usize) {
+        let full = self.len();
         let room = max.saturating_sub(self.head.len());
         let msg = &self.body[..self.msg_len];
         let cut = cut_point(msg, room);
@@ -288,7 +311,6 @@ impl<'h, 'b> Pending<'h, 'b> {
         self.msg_len = cut;
         self.flags |= FLAG_TRUNCATED;
         self.orig_len = u32::try_from(full).unwrap_or(u32::MAX);
-        true
     }
 
     /// Writes the record into `dst`, which must be exactly
