@@ -481,7 +481,10 @@ impl Report {
                 if t.config.pipelines == 1 {
                     "file on disk".to_string()
                 } else {
-                    format!("{} pipelines, a file each (lines counted in the first)", t.config.pipelines)
+                    format!(
+                        "{} pipelines, a file each (lines counted in the first)",
+                        t.config.pipelines
+                    )
                 },
                 t.config.capacity >> 20,
                 t.config.block_for

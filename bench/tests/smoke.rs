@@ -114,15 +114,16 @@ fn warm_ring_warm_up_is_not_counted() {
 
 #[test]
 fn throughput_run_writes_every_line() {
-    for pipelines in [1, 2] {
+    for (pipelines, api) in [(1, Api::Log), (2, Api::Log), (1, Api::Native)] {
         let r = run_throughput(&ThroughputConfig {
+            api,
             records: 20_000,
             capacity: 1 << 20,
             block_for: Duration::from_secs(10),
             pipelines,
         })
         .unwrap();
-        assert!(r.verified(), "{r:?}");
+        assert!(r.verified(), "{api:?} × {pipelines}: {r:?}");
         assert!(
             r.lines_per_sec() > 0.0 && r.avg_line_bytes() > 20.0,
             "{r:?}"
