@@ -5,12 +5,10 @@ use std::fmt::Write as _;
 use super::fmt::{dur_ns, int, mib, opt, rate, signed, spread};
 use super::stats::{
     burst_unaccounted, latency_drops, latency_summary, median_range, pct, round_ratios,
-    stall_unaccounted, unaccounted,
+    stall_unaccounted, unaccounted, Path,
 };
 use crate::driver::BASELINE;
 use crate::results::{BurstRun, Results, StallOutcome};
-
-const JAMLESS: &str = "jamless";
 
 /// Peers in table order that appear in `names`.
 fn ordered<'a>(r: &'a Results, names: &[&str]) -> Vec<&'a str> {
@@ -138,24 +136,28 @@ pub fn latency(o: &mut String, r: &Results, plots: &str) {
             );
         }
         o.push('\n');
-        for (field, label) in [(0usize, "p50"), (2, "p99.9")] {
-            let rr = round_ratios(r, t, field, JAMLESS, BASELINE);
-            let ratios: Vec<f64> = rr
-                .iter()
-                .map(|(_, _, best, mine)| *best as f64 / (*mine).max(1) as f64)
-                .collect();
-            if let Some((med, lo, hi)) = median_range(&ratios) {
-                let bests: Vec<String> = rr
+        for path in [Path::Facade, Path::Native] {
+            for (field, label) in [(0usize, "p50"), (2, "p99.9")] {
+                let rr = round_ratios(r, t, field, path, BASELINE);
+                let ratios: Vec<f64> = rr
                     .iter()
-                    .map(|(_, p, b, _)| format!("{p} {}", int(*b)))
+                    .map(|(_, _, best, mine)| *best as f64 / (*mine).max(1) as f64)
                     .collect();
-                let _ = writeln!(
-                    o,
-                    "- {label}, {t} thread(s): best other logger ÷ jamless, same round: \
-                     **{med:.2}×** (median of {} rounds, range {lo:.2}–{hi:.2}×; best per round: {})",
-                    ratios.len(),
-                    bests.join(", ")
-                );
+                if let Some((med, lo, hi)) = median_range(&ratios) {
+                    let bests: Vec<String> = rr
+                        .iter()
+                        .map(|(_, p, b, _)| format!("{p} {}", int(*b)))
+                        .collect();
+                    let _ = writeln!(
+                        o,
+                        "- {label}, {t} thread(s): {} ÷ `{}`, same round: \
+                         **{med:.2}×** (median of {} rounds, range {lo:.2}–{hi:.2}×; best per round: {})",
+                        path.rivals(),
+                        path.peer(),
+                        ratios.len(),
+                        bests.join(", ")
+                    );
+                }
             }
         }
         let _ = writeln!(

@@ -54,14 +54,55 @@ pub fn latency_drops(c: &ChildRun) -> Option<u64> {
     Some(r.dropped_logged?.saturating_sub(r.dropped_start?))
 }
 
-/// Per round, jamless's value against the best other logger's (neither the
-/// baseline nor jamless) for one percentile: `(round, best peer, best
-/// value, jamless value)`.
+/// Which of jamless's two call paths a comparison is about, and so which
+/// peers are its rivals: the `log` facade (`jamless`) against the loggers
+/// called through a facade or their own formatting macros, the native
+/// macro (`jamless-native`) against the other deferred-formatting macros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// `log::info!` into jamless, against every non-native peer.
+    Facade,
+    /// `jamless::info!`, against [`NATIVE_PEERS`].
+    Native,
+}
+
+/// The peers whose own macros defer formatting to a background thread.
+pub const NATIVE_PEERS: [&str; 2] = ["ticklog", "low_latency_log"];
+
+impl Path {
+    /// The jamless peer on this path.
+    pub fn peer(self) -> &'static str {
+        match self {
+            Path::Facade => "jamless",
+            Path::Native => "jamless-native",
+        }
+    }
+
+    /// What its rivals are called in the report.
+    pub fn rivals(self) -> &'static str {
+        match self {
+            Path::Facade => "the best facade logger",
+            Path::Native => "the best native-macro logger",
+        }
+    }
+
+    /// Whether `peer` is a rival of this path (never the baseline, never
+    /// jamless itself).
+    pub fn is_rival(self, peer: &str, baseline: &str) -> bool {
+        if peer == baseline || peer.starts_with("jamless") {
+            return false;
+        }
+        NATIVE_PEERS.contains(&peer) == (self == Path::Native)
+    }
+}
+
+/// Per round, jamless's value on `path` against its best rival's for one
+/// percentile: `(round, best peer, best value, jamless value)`.
 pub fn round_ratios(
     r: &Results,
     threads: usize,
     field: usize,
-    jamless: &str,
+    path: Path,
     baseline: &str,
 ) -> Vec<(usize, String, u64, u64)> {
     let rounds = r.latency.iter().map(|l| l.round + 1).max().unwrap_or(0);
@@ -76,11 +117,9 @@ pub fn round_ratios(
         for l in here {
             let Some(p) = pct(&l.child) else { continue };
             let v = p.fields()[field];
-            if l.child.peer == jamless {
+            if l.child.peer == path.peer() {
                 mine = Some(v);
-            } else if l.child.peer != baseline
-                // jamless's other paths (`jamless-native`) are not peers.
-                && !l.child.peer.starts_with(jamless)
+            } else if path.is_rival(&l.child.peer, baseline)
                 && best.as_ref().is_none_or(|b| v < b.1)
             {
                 best = Some((l.child.peer.clone(), v));
@@ -91,6 +130,16 @@ pub fn round_ratios(
         }
     }
     out
+}
+
+/// Per round, `peer`'s value of one percentile with `threads` threads:
+/// `(round, value)`.
+pub fn round_values(r: &Results, threads: usize, field: usize, peer: &str) -> Vec<(usize, u64)> {
+    r.latency
+        .iter()
+        .filter(|l| l.threads == threads && l.child.peer == peer)
+        .filter_map(|l| pct(&l.child).map(|p| (l.round, p.fields()[field])))
+        .collect()
 }
 
 /// Median and range of `v` (sorted copy); `None` when empty.

@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use super::fmt::{mib, signed};
-use super::stats::{burst_unaccounted, median_range, round_ratios, stall_unaccounted};
+use super::stats::{
+    burst_unaccounted, median_range, round_ratios, round_values, stall_unaccounted, Path,
+};
 use crate::driver::BASELINE;
 use crate::results::{ChildRun, Results, StallOutcome};
 
@@ -29,27 +31,87 @@ pub fn section(o: &mut String, r: &Results) {
     let mut threads: Vec<usize> = r.latency.iter().map(|l| l.threads).collect();
     threads.sort_unstable();
     threads.dedup();
-    for t in threads {
-        for (field, label, want) in [(0usize, "p50", 2.0), (2, "p99.9", 10.0)] {
-            let rr = round_ratios(r, t, field, JAMLESS, BASELINE);
-            let ratios: Vec<f64> = rr
-                .iter()
-                .map(|(_, _, b, m)| *b as f64 / (*m).max(1) as f64)
-                .collect();
-            let (text, ok) = match median_range(&ratios) {
+    let row =
+        |o: &mut String, what: String, values: &[f64], unit: &str, ok: &dyn Fn(f64) -> bool| {
+            let (text, met) = match median_range(values) {
                 Some((m, lo, hi)) => (
-                    format!(
-                        "{m:.2}× (range {lo:.2}–{hi:.2}× over {} rounds)",
-                        ratios.len()
-                    ),
-                    m >= want,
+                    {
+                        // Ratios with two decimals, nanoseconds whole.
+                        let d = if unit == "×" { 2 } else { 0 };
+                        format!(
+                            "{m:.d$}{unit} (range {lo:.d$}–{hi:.d$}{unit} over {} rounds)",
+                            values.len()
+                        )
+                    },
+                    ok(m),
                 ),
                 None => ("not measured".to_string(), false),
             };
-            let _ = writeln!(
+            let _ = writeln!(o, "| {what} | {text} | {} |", yes(met));
+        };
+    for &t in &threads {
+        for (path, want) in [(Path::Facade, [2.0, 10.0]), (Path::Native, [1.0, 1.0])] {
+            for ((field, label), want) in [(0usize, "p50"), (2, "p99.9")].into_iter().zip(want) {
+                let ratios: Vec<f64> = round_ratios(r, t, field, path, BASELINE)
+                    .iter()
+                    .map(|(_, _, b, m)| *b as f64 / (*m).max(1) as f64)
+                    .collect();
+                let what = if want > 1.0 {
+                    format!(
+                        "`{}` {label} ≥ {want}× lower than {}, {t} thread(s)",
+                        path.peer(),
+                        path.rivals()
+                    )
+                } else {
+                    format!(
+                        "`{}` {label} ahead of {} (ratio ≥ 1), {t} thread(s)",
+                        path.peer(),
+                        path.rivals()
+                    )
+                };
+                row(o, what, &ratios, "×", &|m| m >= want);
+            }
+        }
+        // The native macro against the baseline call (`noop`: `log::info!`
+        // into a logger that does nothing), per round.
+        for ((field, label), slack) in [(0usize, "p50"), (2, "p99.9")]
+            .into_iter()
+            .zip([10.0, 50.0])
+        {
+            let base = round_values(r, t, field, BASELINE);
+            let diffs: Vec<f64> = round_values(r, t, field, Path::Native.peer())
+                .iter()
+                .filter_map(|(round, v)| {
+                    let b = base.iter().find(|(br, _)| br == round)?.1;
+                    Some(*v as f64 - b as f64)
+                })
+                .collect();
+            row(
                 o,
-                "| {label} ≥ {want}× lower than the best other logger, {t} thread(s) | {text} | {} |",
-                yes(ok)
+                format!("`jamless-native` {label} within {slack} ns of the `noop` baseline's, {t} thread(s)"),
+                &diffs,
+                " ns",
+                &|m| m <= slack,
+            );
+        }
+    }
+    // Two producers cost what one does: p50 with 2 threads ≤ 1.3× 1 thread's.
+    if threads.contains(&1) && threads.contains(&2) {
+        for path in [Path::Facade, Path::Native] {
+            let one = round_values(r, 1, 0, path.peer());
+            let ratios: Vec<f64> = round_values(r, 2, 0, path.peer())
+                .iter()
+                .filter_map(|(round, v)| {
+                    let b = one.iter().find(|(br, _)| br == round)?.1;
+                    Some(*v as f64 / b.max(1) as f64)
+                })
+                .collect();
+            row(
+                o,
+                format!("`{}` p50 with 2 threads ≤ 1.3× its p50 with 1", path.peer()),
+                &ratios,
+                "×",
+                &|m| m <= 1.3,
             );
         }
     }
