@@ -174,12 +174,17 @@ impl Core {
         // costs no extra read of the shared queue positions.
         let sheddable = self.shed_keep.is_some_and(|keep| level > keep);
         let limit = if sheddable { self.shed_at } else { usize::MAX };
-        match self
-            .queue
-            .try_push_within(rec.len(), limit, |dst| rec.write(dst))
-        {
+        match self.queue.try_push_within(rec.len(), limit, |dst| {
+            // Counted as soon as the space is ours, before the record's
+            // bytes are stored: the increment is a locked instruction,
+            // which waits for every earlier store to reach the cache, and
+            // after the copy it would wait for this record's cache lines
+            // (cold after a lap of the ring) to arrive; here the claim's
+            // CAS has already drained the store buffer.
+            self.common.counters.accepted.incr(tid);
+            rec.write(dst)
+        }) {
             Ok(()) => {
-                self.common.counters.accepted.incr(tid);
                 // Relaxed: a hint; a missed wake-up costs at most one idle
                 // interval, never a record.
                 let reader = self.common.ring_reader();
