@@ -26,6 +26,10 @@
 //!        0x02 span:  name (u16 len + bytes); fields that follow belong to it
 //! ```
 //!
+//! Flags: bit 0, the message was cut to fit; bit 1, the module path is the
+//! target (the `log` macros' default target) and is stored once, as an
+//! empty module path (about 15% of a typical `log::info!` record).
+//!
 //! `kind` says who produced the record and how its message section is read:
 //!
 //! * [`Kind::Event`], a structured event from a facade: the message section
@@ -77,6 +81,9 @@ pub(crate) enum Kind {
 
 /// Flag bit: the message was cut to fit the maximum record size.
 pub(crate) const FLAG_TRUNCATED: u16 = 1;
+/// Flag bit: the module path is the target (the `log` macros' default
+/// target), stored once: the module path's string is empty in the record.
+const FLAG_MODULE_IS_TARGET: u16 = 2;
 
 const HEADER_LEN: usize = 32;
 const OFF_KIND: usize = 0;
@@ -183,6 +190,8 @@ pub(crate) struct Head<'a> {
     target: &'a [u8],
     module_path: &'a [u8],
     file: &'a [u8],
+    /// [`FLAG_MODULE_IS_TARGET`] or 0.
+    flags: u16,
 }
 
 /// Writes `s` with a `u16` length before it at the start of `dst`; returns
@@ -199,8 +208,16 @@ fn put_u16_str<'d>(dst: &'d mut [u8], s: &[u8]) -> &'d mut [u8] {
 
 impl<'a> Head<'a> {
     /// Cuts the metadata strings to their limits (at character boundaries).
+    /// A module path equal to the target is stored once.
     #[inline]
     pub(crate) fn new(meta: &Meta<'a>) -> Head<'a> {
+        let target = prefix_at_char(meta.target, MAX_META_STR);
+        let module_path = prefix_at_char(meta.module_path, MAX_META_STR);
+        let (module_path, flags) = if !module_path.is_empty() && module_path == target {
+            (&b""[..], FLAG_MODULE_IS_TARGET)
+        } else {
+            (module_path, 0)
+        };
         Head {
             kind: meta.kind,
             level: meta.level,
@@ -208,9 +225,10 @@ impl<'a> Head<'a> {
             timestamp_ns: meta.timestamp_ns,
             thread_id: meta.thread_id,
             thread_name: cut_thread_name(meta.thread_name).as_bytes(),
-            target: prefix_at_char(meta.target, MAX_META_STR),
-            module_path: prefix_at_char(meta.module_path, MAX_META_STR),
+            target,
+            module_path,
             file: prefix_at_char(meta.file, MAX_META_STR),
+            flags,
         }
     }
 
@@ -234,7 +252,7 @@ impl<'a> Head<'a> {
         let mut h = [0u8; HEADER_LEN];
         h[OFF_KIND] = self.kind as u8;
         h[OFF_LEVEL] = self.level as u8;
-        h[OFF_FLAGS..OFF_FLAGS + 2].copy_from_slice(&flags.to_le_bytes());
+        h[OFF_FLAGS..OFF_FLAGS + 2].copy_from_slice(&(flags | self.flags).to_le_bytes());
         h[OFF_LINE..OFF_LINE + 4].copy_from_slice(&self.line.to_le_bytes());
         h[OFF_TIMESTAMP..OFF_TIMESTAMP + 8].copy_from_slice(&self.timestamp_ns.to_le_bytes());
         h[OFF_THREAD_ID..OFF_THREAD_ID + 8].copy_from_slice(&self.thread_id.to_le_bytes());
@@ -651,7 +669,10 @@ impl<'a> RecordView<'a> {
         debug_assert_eq!(r.pos, HEADER_LEN);
         let thread_name = r.str8()?;
         let target = r.str16()?;
-        let module_path = r.str16()?;
+        let module_path = match r.str16()? {
+            [] if flags & FLAG_MODULE_IS_TARGET != 0 => target,
+            m => m,
+        };
         let file = r.str16()?;
         let message = r.take(msg_len)?;
         Ok(RecordView {

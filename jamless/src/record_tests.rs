@@ -626,3 +626,32 @@ fn a_native_record_carries_its_site_id_and_resolves_to_an_event() {
         Err(DecodeError)
     );
 }
+
+#[test]
+fn a_module_path_equal_to_the_target_is_stored_once() {
+    let same = Meta {
+        module_path: "app::http",
+        ..meta()
+    };
+    let body = |enc: &mut Encoder<'_>| enc.message_bytes(b"hello");
+    let once = encode_pending(&same, body);
+    let twice = encode_pending(&meta(), body);
+    let view = RecordView::parse(&once).unwrap();
+    assert_eq!(view.module_path, b"app::http");
+    assert_eq!(view.target, b"app::http");
+    assert_eq!(view.message(), b"hello");
+    assert!(!view.truncated());
+    // Stored once: this record lacks only the module path's bytes.
+    assert_eq!(twice.len() - once.len(), "app::http::server".len());
+    let other = RecordView::parse(&twice).unwrap();
+    assert_eq!(other.module_path, b"app::http::server");
+    // An empty module path with an empty target stays empty.
+    let none = Meta {
+        target: "",
+        module_path: "",
+        ..meta()
+    };
+    let rec = encode_pending(&none, body);
+    let view = RecordView::parse(&rec).unwrap();
+    assert_eq!((view.target, view.module_path), (&b""[..], &b""[..]));
+}
