@@ -208,7 +208,7 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
     };
     let mut slots = Vec::new();
     // The render function writes piece by piece: a literal with one
-    // `write_str`, a plain `{}` hole with the value's own fast writer
+    // `push_str`, a plain `{}` hole with the value's own fast writer
     // (`Arg::write_display`: integers without `core::fmt`), any other hole
     // with `write!` and its spec. Each step stops at the first error, as
     // one `write!` of the whole string does.
@@ -216,7 +216,7 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
     let s = |i: usize| format_ident!("__jl_s{}", i, span = Span::mixed_site());
     for piece in &pieces {
         match piece {
-            Piece::Literal(text) => render.push(quote!(__jl_w.write_str(#text)?;)),
+            Piece::Literal(text) => render.push(quote!(__jl_w.push_str(#text);)),
             Piece::Hole(hole) => {
                 let mut count_slot = |c: &Option<Count>, bound: &mut Bound| -> syn::Result<_> {
                     match c {
@@ -340,8 +340,10 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
         if let ::core::option::Option::Some(__jl_logger) = #enabled {
             fn __jl_render(
                 __jl_d: &mut #krate::__private::Decoder<'_>,
-                __jl_w: &mut dyn ::core::fmt::Write,
+                __jl_w: &mut ::std::string::String,
             ) -> ::core::fmt::Result {
+                #[allow(unused_imports)]
+                use ::core::fmt::Write as _;
                 let _ = &__jl_d;
                 #(#decode)*
                 #(#render)*

@@ -415,11 +415,12 @@ impl Arg<'_> {
     /// integers through `itoa` instead of `core::fmt` (the same digits):
     /// the writer thread's fast path for the most common hole.
     #[inline]
-    pub fn write_display(&self, w: &mut dyn fmt::Write) -> fmt::Result {
+    pub fn write_display(&self, w: &mut String) -> fmt::Result {
         macro_rules! int {
-            ($x:expr) => {
-                w.write_str(itoa::Buffer::new().format(*$x))
-            };
+            ($x:expr) => {{
+                w.push_str(itoa::Buffer::new().format(*$x));
+                Ok(())
+            }};
         }
         match self {
             Arg::Value(v) => match v {
@@ -435,14 +436,28 @@ impl Arg<'_> {
                 NativeValue::U64(x) => int!(x),
                 NativeValue::U128(x) => int!(x),
                 NativeValue::Usize(x) => int!(x),
-                NativeValue::Str(s) => w.write_str(s),
-                NativeValue::Bool(b) => w.write_str(if *b { "true" } else { "false" }),
-                NativeValue::Char(c) => w.write_char(*c),
-                NativeValue::F32(_) | NativeValue::F64(_) => write!(w, "{v}"),
+                NativeValue::Str(s) => {
+                    w.push_str(s);
+                    Ok(())
+                }
+                NativeValue::Bool(b) => {
+                    w.push_str(if *b { "true" } else { "false" });
+                    Ok(())
+                }
+                NativeValue::Char(c) => {
+                    w.push(*c);
+                    Ok(())
+                }
+                NativeValue::F32(_) | NativeValue::F64(_) => {
+                    fmt::Write::write_fmt(w, format_args!("{v}"))
+                }
             },
-            Arg::Text(s) => w.write_str(s),
+            Arg::Text(s) => {
+                w.push_str(s);
+                Ok(())
+            }
             Arg::Failed(s) => {
-                w.write_str(s)?;
+                w.push_str(s);
                 Err(fmt::Error)
             }
             Arg::Missing => Err(fmt::Error),

@@ -19,7 +19,7 @@ use crate::record::Site;
 use super::args::Decoder;
 
 /// The generated function that formats a call's message from its slots.
-pub(crate) type RenderFn = fn(&mut Decoder<'_>, &mut dyn fmt::Write) -> fmt::Result;
+pub(crate) type RenderFn = fn(&mut Decoder<'_>, &mut String) -> fmt::Result;
 
 /// A native macro call site: everything about a call that is known at
 /// compile time. Built by the macro as a `static`; not for direct use.
@@ -98,7 +98,7 @@ impl CallSite {
     }
 
     /// Formats the message from a record's encoded arguments.
-    pub(crate) fn render(&self, d: &mut Decoder<'_>, out: &mut dyn fmt::Write) -> fmt::Result {
+    pub(crate) fn render(&self, d: &mut Decoder<'_>, out: &mut String) -> fmt::Result {
         (self.render)(d, out)
     }
 
