@@ -213,7 +213,11 @@ impl<'a> Head<'a> {
     pub(crate) fn new(meta: &Meta<'a>) -> Head<'a> {
         let target = prefix_at_char(meta.target, MAX_META_STR);
         let module_path = prefix_at_char(meta.module_path, MAX_META_STR);
-        let (module_path, flags) = if !module_path.is_empty() && module_path == target {
+        // The `log` macros pass the same literal twice: compare addresses
+        // first, bytes only when they differ.
+        let same = module_path.len() == target.len()
+            && (std::ptr::eq(module_path.as_ptr(), target.as_ptr()) || module_path == target);
+        let (module_path, flags) = if !module_path.is_empty() && same {
             (&b""[..], FLAG_MODULE_IS_TARGET)
         } else {
             (module_path, 0)
