@@ -180,7 +180,8 @@ impl Core {
             // which waits for every earlier store to reach the cache, and
             // after the copy it would wait for this record's cache lines
             // (cold after a lap of the ring) to arrive; here the claim's
-            // CAS has already drained the store buffer.
+            // CAS has already drained the store buffer. `rec.write` cannot
+            // fail after the count: `dst` is exactly `rec.len()` bytes.
             self.common.counters.accepted.incr(tid);
             rec.write(dst)
         }) {
