@@ -64,7 +64,7 @@ pub fn section(o: &mut String, r: &Results) {
                     )
                 } else {
                     format!(
-                        "`{}` {label} ahead of {} (ratio ≥ 1), {t} thread(s)",
+                        "`{}` {label} at or ahead of {} (ratio ≥ 1), {t} thread(s)",
                         path.peer(),
                         path.rivals()
                     )
