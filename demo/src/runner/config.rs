@@ -57,12 +57,16 @@ pub struct Args {
     #[arg(long)]
     pub until_naive_fails: bool,
 
-    /// Upper bound of the naive phase with `--until-naive-fails`, seconds.
-    #[arg(long, default_value_t = 30.0)]
+    /// Upper bound of the naive phase, seconds. By default the naive phase
+    /// runs `--secs`, and longer if its rotation race has not been lost by
+    /// then (until `--after-fail-secs` past the failure, at most this);
+    /// with `--until-naive-fails` it ends after the failure.
+    #[arg(long, default_value_t = 90.0)]
     pub max_secs: f64,
 
     /// Seconds of load after the naive consumer died, with
-    /// `--until-naive-fails`. Default: the client timeout plus one second.
+    /// `--until-naive-fails` or when the failure comes after `--secs`.
+    /// Default: the client timeout plus one second.
     #[arg(long)]
     pub after_fail_secs: Option<f64>,
 

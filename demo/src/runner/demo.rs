@@ -63,6 +63,12 @@ pub fn run(args: &Args) -> Result<bool> {
                     after: args.after_fail(),
                     max_secs: args.max_secs,
                 }
+            } else if logger == "naive" {
+                Until::AtLeast {
+                    secs: args.secs,
+                    after: args.after_fail(),
+                    max_secs: args.max_secs,
+                }
             } else {
                 Until::Secs(args.secs)
             };
@@ -216,8 +222,10 @@ fn print_intro(args: &Args, out: &Path) {
         } else {
             println!(
                 "  naive: the faithful port (no simulated latency): its rename race is hit at \
-                 a few percent of rotations, so it may not happen in a short run \
-                 (--until-naive-fails waits for it; --naive-fs-latency-ms 2 makes it certain)"
+                 a few percent of rotations; if it has not happened after {} s the phase goes \
+                 on until it does, at most {} s (--until-naive-fails ends right after it; \
+                 --naive-fs-latency-ms 2 makes it certain)",
+                args.secs, args.max_secs
             );
         }
     }

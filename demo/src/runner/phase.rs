@@ -30,6 +30,18 @@ const STALL: Duration = Duration::from_millis(500);
 pub enum Until {
     /// After this many seconds.
     Secs(f64),
+    /// After `secs`, if the naive consumer died by then (and `after` past
+    /// its death); otherwise `after` past the death, or `max_secs`. The
+    /// default of the naive phase: the faithful port's race is lost at a
+    /// few percent of rotations, so a fixed run can miss it.
+    AtLeast {
+        /// The planned length.
+        secs: f64,
+        /// Load after the failure.
+        after: Duration,
+        /// Upper bound when the failure is late or does not come.
+        max_secs: f64,
+    },
     /// `after` past the first naive rotation failure, or `max_secs`.
     NaiveFails {
         /// Load after the failure.
@@ -349,7 +361,7 @@ async fn drive(
     let start = origin.elapsed().as_secs_f64();
     let load = Load::start(&addrs, &set.load, origin)?;
     let planned = match set.until {
-        Until::Secs(s) => s,
+        Until::Secs(s) | Until::AtLeast { secs: s, .. } => s,
         Until::NaiveFails { max_secs, .. } => max_secs,
     };
     let bar = progress_bar(set, planned);
@@ -375,6 +387,12 @@ async fn drive(
             if now - start >= net.stop_at_secs {
                 c.stop();
                 collector_stopped_at = Some(origin.elapsed().as_secs_f64());
+            }
+        }
+        if let Until::AtLeast { secs, max_secs, .. } = set.until {
+            if death.is_none() && now - start >= secs {
+                // Waiting for the race: the bar shows the bound.
+                bar.set_length(max_secs.max(secs).ceil() as u64);
             }
         }
         bar.set_position((now - start).max(0.0) as u64);
@@ -417,6 +435,14 @@ pub fn until_just_after_rotation(now: SystemTime, period: u64) -> Duration {
 pub fn should_stop(until: Until, elapsed: f64, death: Option<f64>) -> bool {
     match until {
         Until::Secs(s) => elapsed >= s,
+        Until::AtLeast {
+            secs,
+            after,
+            max_secs,
+        } => {
+            elapsed >= max_secs.max(secs)
+                || (elapsed >= secs && death.is_some_and(|d| elapsed >= d + after.as_secs_f64()))
+        }
         Until::NaiveFails { after, max_secs } => {
             elapsed >= max_secs || death.is_some_and(|d| elapsed >= d + after.as_secs_f64())
         }
@@ -484,5 +510,19 @@ mod tests {
         assert!(!should_stop(u, 10.0, Some(8.0)));
         assert!(should_stop(u, 11.0, Some(8.0)));
         assert!(should_stop(u, 30.0, None));
+        let a = Until::AtLeast {
+            secs: 25.0,
+            after: Duration::from_secs(3),
+            max_secs: 90.0,
+        };
+        // An early failure: the planned length.
+        assert!(!should_stop(a, 24.9, Some(2.0)));
+        assert!(should_stop(a, 25.0, Some(2.0)));
+        // A late one: `after` past it.
+        assert!(!should_stop(a, 26.0, Some(24.0)));
+        assert!(should_stop(a, 27.0, Some(24.0)));
+        // None yet: wait, up to the bound.
+        assert!(!should_stop(a, 60.0, None));
+        assert!(should_stop(a, 90.0, None));
     }
 }
