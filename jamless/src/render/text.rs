@@ -5,6 +5,7 @@
 //! buffer. See [`crate::render::Format`] for the placeholders and the text
 //! forms of fields and spans.
 
+use crate::level::Level;
 use crate::record::{Item, RecordView, Value};
 use crate::Error;
 
@@ -56,6 +57,22 @@ struct Pad {
 enum Piece {
     Literal(Box<str>),
     Slot(Slot, Option<Pad>),
+    /// `{level}` with its padding applied once, when the pattern is
+    /// built: the five names as they render, in [`Level::ALL`] order.
+    Level(Box<[Box<str>; 5]>),
+}
+
+impl Piece {
+    /// The piece for `{level}` padded with `pad`.
+    fn level(pad: Option<Pad>) -> Piece {
+        Piece::Level(Box::new(Level::ALL.map(|level| {
+            let mut out = level.as_str().as_bytes().to_vec();
+            if let Some(pad) = pad {
+                apply_pad(pad, 0, &mut out);
+            }
+            String::from_utf8_lossy(&out).into()
+        })))
+    }
 }
 
 /// A parsed text pattern.
@@ -79,13 +96,10 @@ impl Pattern {
             pieces: vec![
                 Piece::Slot(Slot::Timestamp, None),
                 lit(" "),
-                Piece::Slot(
-                    Slot::Level,
-                    Some(Pad {
-                        width: 5,
-                        right: false,
-                    }),
-                ),
+                Piece::level(Some(Pad {
+                    width: 5,
+                    right: false,
+                })),
                 lit(" ["),
                 Piece::Slot(Slot::Thread, None),
                 lit("] "),
@@ -185,7 +199,10 @@ fn parse_placeholder(pattern: &str, inner: &str) -> Result<Piece, Error> {
             Some(Pad { width, right })
         }
     };
-    Ok(Piece::Slot(slot, pad))
+    Ok(match slot {
+        Slot::Level => Piece::level(pad),
+        slot => Piece::Slot(slot, pad),
+    })
 }
 
 /// Renders a raw line ([`Kind::Raw`](crate::record::Kind::Raw)): the
@@ -208,6 +225,7 @@ pub(crate) fn render(
     for piece in &pattern.pieces {
         match piece {
             Piece::Literal(s) => out.extend_from_slice(s.as_bytes()),
+            Piece::Level(names) => out.extend_from_slice(names[rec.level.index()].as_bytes()),
             Piece::Slot(slot, pad) => {
                 let start = out.len();
                 render_slot(*slot, pattern.has_spans, time, rec, out);
