@@ -20,6 +20,7 @@ use crate::level::Level;
 use crate::pipeline::{Exit, PipelineShared};
 use crate::queue::Consumer;
 use crate::record::RecordView;
+use crate::native::{route_target, Sites};
 
 /// Bytes the dispatcher takes from the ring per round.
 const ROUND_BYTES: usize = 256 << 10;
@@ -76,6 +77,8 @@ fn heartbeat(common: &Common) {
 
 fn run(common: &Common, consumer: &mut Consumer, idle: Duration) -> Exit {
     let ctl = &common.dispatch;
+    // Native records are routed by their call site's target.
+    let mut sites = Sites::default();
     loop {
         heartbeat(common);
         if ctl.kill_requested.swap(false, Ordering::SeqCst) {
@@ -87,7 +90,7 @@ fn run(common: &Common, consumer: &mut Consumer, idle: Duration) -> Exit {
                 p.control.wake();
             }
         }
-        let n = consumer.read_batch(ROUND_BYTES, |rec| route(common, rec));
+        let n = consumer.read_batch(ROUND_BYTES, |rec| route(common, &mut sites, rec));
         if n > 0 {
             common.space.notify();
             for p in &common.pipelines {
@@ -122,11 +125,12 @@ fn run(common: &Common, consumer: &mut Consumer, idle: Duration) -> Exit {
 }
 
 /// Hands one record to every pipeline that takes it.
-fn route(common: &Common, rec: &[u8]) {
+fn route(common: &Common, sites: &mut Sites, rec: &[u8]) {
     let routed = catch_unwind(AssertUnwindSafe(|| match RecordView::parse(rec) {
         Ok(view) => {
+            let target = route_target(&view, sites);
             for p in &common.pipelines {
-                if p.filter.load().allows(view.level, view.target) {
+                if p.filter.load().allows(view.level, target) {
                     offer(p, view.level, rec);
                 }
             }

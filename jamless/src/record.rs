@@ -37,9 +37,10 @@
 //! * [`Kind::Raw`], a line formatted by the caller (the `MakeWriter` path):
 //!   the message section is the line, written as it is (escaped).
 //! * [`Kind::Native`], a call of jamless's own macros (`jamless::info!`),
-//!   whose message the writer formats: module path and file are empty and
-//!   the line is absent (`u32::MAX`) in the head, because the call site has
-//!   them (the target is kept: pipelines route by it); the message section
+//!   whose message the writer formats: target, module path and file are
+//!   empty and the line is absent (`u32::MAX`) in the head, because the
+//!   call site has them (the dispatcher routes by the site's target, found
+//!   by its id, as the writer finds the rest); the message section
 //!   is the call site's id and its arguments in the compact form of
 //!   `native/args.rs`:
 //!
@@ -144,7 +145,7 @@ pub(crate) enum Value<'a> {
 /// The longest prefix of `s` of at most `max` bytes that ends on a
 /// character boundary, so a cut string stays valid UTF-8.
 #[inline]
-fn prefix_at_char(s: &str, max: usize) -> &[u8] {
+pub(crate) fn prefix_at_char(s: &str, max: usize) -> &[u8] {
     prefix_str(s, max).as_bytes()
 }
 
@@ -208,9 +209,25 @@ fn put_u16_str<'d>(dst: &'d mut [u8], s: &[u8]) -> &'d mut [u8] {
 
 impl<'a> Head<'a> {
     /// Cuts the metadata strings to their limits (at character boundaries).
-    /// A module path equal to the target is stored once.
+    /// A module path equal to the target is stored once. A Native record's
+    /// head stores none of its site's strings nor its line: the call site
+    /// (found by the id in the message) has them.
     #[inline]
     pub(crate) fn new(meta: &Meta<'a>) -> Head<'a> {
+        if meta.kind == Kind::Native {
+            return Head {
+                kind: meta.kind,
+                level: meta.level,
+                line: u32::MAX,
+                timestamp_ns: meta.timestamp_ns,
+                thread_id: meta.thread_id,
+                thread_name: cut_thread_name(meta.thread_name).as_bytes(),
+                target: b"",
+                module_path: b"",
+                file: b"",
+                flags: 0,
+            };
+        }
         let target = prefix_at_char(meta.target, MAX_META_STR);
         let module_path = prefix_at_char(meta.module_path, MAX_META_STR);
         // The `log` macros pass the same literal twice: compare addresses

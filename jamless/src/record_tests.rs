@@ -572,12 +572,13 @@ proptest! {
 
 #[test]
 fn a_native_record_carries_its_site_id_and_resolves_to_an_event() {
+    // The site's strings and line are given, as the caller has them ...
     let native = Meta {
         kind: Kind::Native,
-        target: "",
-        module_path: "",
-        file: "",
-        line: None,
+        target: "app::db",
+        module_path: "app::db",
+        file: "src/db.rs",
+        line: Some(9),
         ..meta()
     };
     let buf = encode_pending(&native, |enc| {
@@ -586,13 +587,17 @@ fn a_native_record_carries_its_site_id_and_resolves_to_an_event() {
         b.extend_from_slice(b"args");
         enc.field("k", Value::U64(1));
     });
-    // The head holds empty strings where an event holds its metadata.
+    // ... but the head holds empty strings where an event holds them.
     assert_eq!(buf[OFF_KIND], Kind::Native as u8);
     assert_eq!(
         buf.len(),
         HEADER_LEN + 1 + 4 + 6 + NATIVE_ID_LEN + 4 + 1 + 2 + 1 + 1 + 8
     );
     let v = RecordView::parse(&buf).unwrap();
+    assert_eq!(
+        (v.target, v.module_path, v.file, v.line),
+        (&b""[..], &b""[..], &b""[..], None)
+    );
     assert_eq!(v.native_parts(), Ok((7, &b"args"[..])));
     let long = "t".repeat(MAX_META_STR + 10);
     let site = Site {

@@ -24,8 +24,9 @@ static GLOBAL: OnceLock<LogAdapter> = OnceLock::new();
 /// is installed, so that a call without one costs one load and compare).
 static MAX_LEVEL: AtomicU8 = AtomicU8::new(0);
 
-/// The head of a Native record: the target (pipelines route by it); the
-/// module, file and line come from the call site on the pipeline thread.
+/// What the submission needs of the call site: the target, for the
+/// logger's filter (a Native record's head stores none of the site's
+/// strings: the dispatcher and the writer find them by the site's id).
 fn head_site(site: &CallSite) -> Site<'static> {
     Site {
         target: site.target(),

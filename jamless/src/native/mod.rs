@@ -31,7 +31,7 @@ use args::Decoder;
 pub use args::{NativeArg, NativeValue};
 #[cfg(feature = "log")]
 pub(crate) use call::set_global_max_level;
-use site::Sites;
+pub(crate) use site::Sites;
 
 /// What a formatting failure leaves in the message, as the facade path
 /// writes it.
@@ -73,7 +73,7 @@ impl Resolver {
             }
         };
         let site = site.unwrap_or(crate::record::Site {
-            target: "jamless",
+            target: UNKNOWN_SITE_TARGET,
             module_path: "",
             file: "",
             line: None,
@@ -81,6 +81,24 @@ impl Resolver {
         render(&rec.resolved(site, self.message.as_bytes()));
     }
 }
+
+/// The target a record is routed by: its own, or, for a Native record
+/// (whose head stores none), its call site's, cut as a head would cut it.
+/// A record whose site is unknown or malformed routes by the target its
+/// line will show (`jamless`, see [`Resolver::resolve`]).
+pub(crate) fn route_target<'a>(rec: &RecordView<'a>, sites: &mut Sites) -> &'a [u8] {
+    if rec.kind != crate::record::Kind::Native {
+        return rec.target;
+    }
+    let target = match rec.native_parts().map(|(id, _)| sites.get(id)) {
+        Ok(Some(site)) => site.target(),
+        _ => UNKNOWN_SITE_TARGET,
+    };
+    crate::record::prefix_at_char(target, crate::record::MAX_META_STR)
+}
+
+/// The target of a Native record whose call site is unknown.
+const UNKNOWN_SITE_TARGET: &str = "jamless";
 
 /// What the macros' expansion uses. Not public API: may change in any
 /// release.
@@ -93,4 +111,52 @@ pub mod __private {
     pub use jamless_macros::__native;
     #[cfg(feature = "log")]
     pub use log;
+}
+
+#[cfg(all(test, feature = "log"))]
+mod tests {
+    use super::*;
+    use crate::level::Level;
+    use crate::record::{encode_pending, Kind, Meta};
+
+    fn nothing(_: &mut Decoder<'_>, _: &mut String) -> std::fmt::Result {
+        Ok(())
+    }
+
+    static SITE: site::CallSite =
+        site::CallSite::new(Level::Info, "app::http", "app", "src/app.rs", 3, "", nothing);
+
+    fn record(kind: Kind, target: &str, id: u32) -> Vec<u8> {
+        let meta = Meta {
+            kind,
+            level: Level::Info,
+            timestamp_ns: 1,
+            thread_id: 1,
+            thread_name: "main",
+            target,
+            module_path: "",
+            file: "",
+            line: None,
+        };
+        encode_pending(&meta, |enc| {
+            enc.message_buf().extend_from_slice(&id.to_le_bytes());
+        })
+    }
+
+    #[test]
+    fn a_native_record_routes_by_its_call_sites_target() {
+        let mut sites = Sites::default();
+        let native = record(Kind::Native, "stored nowhere", SITE.id());
+        let view = RecordView::parse(&native).unwrap();
+        assert_eq!(view.target, b"", "the head has no target");
+        assert_eq!(route_target(&view, &mut sites), b"app::http");
+
+        let unknown = record(Kind::Native, "", u32::MAX);
+        let view = RecordView::parse(&unknown).unwrap();
+        assert_eq!(route_target(&view, &mut sites), b"jamless");
+
+        let event = record(Kind::Event, "db", 0);
+        let view = RecordView::parse(&event).unwrap();
+        assert_eq!(route_target(&view, &mut sites), b"db");
+    }
 }
