@@ -207,11 +207,13 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
         }
     };
     let mut slots = Vec::new();
-    // The render function writes piece by piece: a literal with one
-    // `push_str`, a plain `{}` hole with the value's own fast writer
-    // (`Arg::write_display`: integers without `core::fmt`), any other hole
-    // with `write!` and its spec. Each step stops at the first error, as
-    // one `write!` of the whole string does.
+    // The render function writes piece by piece, reading each hole's slots
+    // as it comes to the hole (slots are laid out in the order of the
+    // holes): a literal with one `push_str`, a plain `{}` hole with
+    // `Decoder::display` (the slot decoded and written in one step,
+    // integers without `core::fmt`), any other hole with `write!` and its
+    // spec. Each step stops at the first error, as one `write!` of the
+    // whole string does.
     let mut render = Vec::new();
     let s = |i: usize| format_ident!("__jl_s{}", i, span = Span::mixed_site());
     for piece in &pieces {
@@ -240,8 +242,14 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
                 });
                 let value = s(slots.len() - 1);
                 if format::is_plain_display(&hole.spec) {
-                    render.push(quote!(#value.write_display(__jl_w)?;));
+                    render.push(quote!(__jl_d.display(__jl_w)?;));
                 } else {
+                    // The hole's slots are the last ones pushed, in order.
+                    for c in [width, precision].into_iter().flatten() {
+                        let count = s(c.0);
+                        render.push(quote!(let #count = __jl_d.count();));
+                    }
+                    render.push(quote!(let #value = __jl_d.value();));
                     let mut hole_fmt = String::new();
                     let mut counts = Vec::new();
                     let mut at = |c: Option<(usize, usize)>| {
@@ -281,14 +289,11 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
         })
         .collect();
 
-    let mut decode = Vec::new();
     let mut encode = Vec::new();
-    for (i, slot) in slots.iter().enumerate() {
-        let s = s(i);
+    for slot in &slots {
         match slot {
             Slot::Count(arg) => {
                 let v = a(*arg);
-                decode.push(quote!(let #s = __jl_d.count();));
                 encode.push(quote!(__jl_e.count(*#v);));
             }
             Slot::Value {
@@ -298,7 +303,6 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
                 precision,
             } => {
                 let v = a(*arg);
-                decode.push(quote!(let #s = __jl_d.value();));
                 let mut eager_fmt = String::new();
                 let mut counts = Vec::new();
                 let mut next = 1;
@@ -345,7 +349,6 @@ fn expand(input: Input) -> syn::Result<TokenStream> {
                 #[allow(unused_imports)]
                 use ::core::fmt::Write as _;
                 let _ = &__jl_d;
-                #(#decode)*
                 #(#render)*
                 ::core::result::Result::Ok(())
             }

@@ -17,10 +17,10 @@ use std::time::Duration;
 use crate::common::Common;
 use crate::counters::DropCause;
 use crate::level::Level;
+use crate::native::{route_target, Sites};
 use crate::pipeline::{Exit, PipelineShared};
 use crate::queue::Consumer;
 use crate::record::RecordView;
-use crate::native::{route_target, Sites};
 
 /// Bytes the dispatcher takes from the ring per round.
 const ROUND_BYTES: usize = 256 << 10;

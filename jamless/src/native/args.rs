@@ -390,6 +390,57 @@ impl<'a> Decoder<'a> {
         })
     }
 
+    /// Decodes the next value slot and writes it as a plain `{}` hole
+    /// does: [`Decoder::value`] then [`Arg::write_display`], in one step
+    /// for the common slots (integers and complete strings, without
+    /// building the [`Arg`]). The render function of a call site calls it
+    /// for each plain hole.
+    #[inline]
+    pub fn display(&mut self, w: &mut String) -> fmt::Result {
+        macro_rules! int {
+            ($t:ty) => {
+                if let Some(b) = self.b.get(self.pos + 1..).and_then(|r| r.first_chunk()) {
+                    self.pos += 1 + size_of::<$t>();
+                    w.push_str(itoa::Buffer::new().format(<$t>::from_le_bytes(*b)));
+                    return Ok(());
+                }
+            };
+        }
+        if !self.failed {
+            match self.b.get(self.pos) {
+                Some(1) => int!(i8),
+                Some(2) => int!(i16),
+                Some(3) => int!(i32),
+                Some(4) => int!(i64),
+                Some(7) => int!(u8),
+                Some(8) => int!(u16),
+                Some(9) => int!(u32),
+                Some(10) => int!(u64),
+                Some(&TAG_STR) => {
+                    if let Some(s) = self.complete_str() {
+                        w.push_str(s);
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Anything else, a cut slot included, takes the general path.
+        self.value().write_display(w)
+    }
+
+    /// A string slot at `pos` stored whole and valid, consumed; `None`
+    /// (nothing consumed) otherwise.
+    #[inline]
+    fn complete_str(&mut self) -> Option<&'a str> {
+        let rest = self.b.get(self.pos + 1..)?;
+        let (n, rest) = rest.split_first_chunk::<4>()?;
+        let n = u32::from_le_bytes(*n) as usize;
+        let s = std::str::from_utf8(rest.get(..n)?).ok()?;
+        self.pos += 1 + 4 + n;
+        Some(s)
+    }
+
     /// The next width or precision slot; 0 once any slot was missing (the
     /// value it applies to then is missing too).
     pub fn count(&mut self) -> usize {
@@ -571,6 +622,46 @@ mod tests {
                 _ => assert!(cut >= 5 + 1 + 4 + 5, "cut at {cut}"),
             }
             assert_eq!(count, 0);
+        }
+    }
+
+    #[test]
+    fn decoding_and_displaying_in_one_step_is_value_then_write_display() {
+        let mut buf = Vec::new();
+        let mut e = ArgEncoder::new(&mut buf);
+        for v in [
+            NativeValue::I8(-8),
+            NativeValue::I16(i16::MIN),
+            NativeValue::I32(-32),
+            NativeValue::I64(i64::MAX),
+            NativeValue::I128(-128),
+            NativeValue::U8(8),
+            NativeValue::U16(u16::MAX),
+            NativeValue::U32(32),
+            NativeValue::U64(u64::MAX),
+            NativeValue::Usize(7),
+            NativeValue::Str("héllo"),
+            NativeValue::F64(0.5),
+            NativeValue::Str(""),
+        ] {
+            e.native(v);
+        }
+        e.eager(|w| w.write_str("eager"));
+        let slots = 14;
+        // Every cut, a cut inside the multi-byte character included.
+        for cut in 0..=buf.len() {
+            let (mut one, mut two) = (Decoder::new(&buf[..cut]), Decoder::new(&buf[..cut]));
+            let (mut a, mut b) = (String::new(), String::new());
+            for _ in 0..slots + 1 {
+                let ra = one.display(&mut a);
+                let rb = two.value().write_display(&mut b);
+                assert_eq!(ra, rb, "cut at {cut}");
+                assert_eq!(
+                    (&a, one.pos, one.failed),
+                    (&b, two.pos, two.failed),
+                    "cut at {cut}"
+                );
+            }
         }
     }
 

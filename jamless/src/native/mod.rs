@@ -123,8 +123,15 @@ mod tests {
         Ok(())
     }
 
-    static SITE: site::CallSite =
-        site::CallSite::new(Level::Info, "app::http", "app", "src/app.rs", 3, "", nothing);
+    static SITE: site::CallSite = site::CallSite::new(
+        Level::Info,
+        "app::http",
+        "app",
+        "src/app.rs",
+        3,
+        "",
+        nothing,
+    );
 
     fn record(kind: Kind, target: &str, id: u32) -> Vec<u8> {
         let meta = Meta {
