@@ -16,7 +16,12 @@ pub struct Error {
 #[derive(Debug)]
 enum ErrorKind {
     Config(String),
-    Io { context: String, source: io::Error },
+    Io {
+        context: String,
+        source: io::Error,
+    },
+    // Only the `log` facade and the native macros install themselves.
+    #[cfg_attr(not(feature = "log"), allow(dead_code))]
     AlreadyInstalled(&'static str),
 }
 
@@ -46,6 +51,7 @@ impl Error {
         }
     }
 
+    #[cfg_attr(not(feature = "log"), allow(dead_code))]
     pub(crate) fn already_installed(what: &'static str) -> Error {
         Error {
             kind: ErrorKind::AlreadyInstalled(what),

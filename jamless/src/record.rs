@@ -446,6 +446,7 @@ impl<'b> Encoder<'b> {
     }
 
     /// Drops the message and items written so far, to encode them again.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))] // The `tracing` layer's.
     pub(crate) fn restart(&mut self) {
         self.buf.truncate(self.msg_start);
         self.msg_len = None;
@@ -527,6 +528,7 @@ impl<'b> Encoder<'b> {
     }
 
     /// Appends a field whose value is formatted text (a `Debug` value).
+    #[cfg_attr(not(any(feature = "log", feature = "tracing")), allow(dead_code))] // The facades'.
     pub(crate) fn field_fmt(&mut self, key: &str, args: fmt::Arguments<'_>) {
         self.end_message();
         self.buf.push(ITEM_FIELD);
@@ -542,6 +544,7 @@ impl<'b> Encoder<'b> {
     }
 
     /// Starts a span; the fields added next belong to it.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))] // The `tracing` layer's.
     pub(crate) fn span(&mut self, name: &str) {
         self.end_message();
         self.buf.push(ITEM_SPAN);
