@@ -18,7 +18,6 @@ use crossbeam_utils::CachePadded;
 use serde::Serialize;
 
 use crate::level::Level;
-use crate::striped::StripedCounter;
 
 /// Why a record was not written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -112,10 +111,37 @@ impl DropCause {
     }
 }
 
+const STRIPES: usize = 16;
+
+/// A counter split over cache lines so that threads incrementing it do not
+/// contend; reading sums the stripes.
+pub(crate) struct StripedCounter {
+    cells: [CachePadded<AtomicU64>; STRIPES],
+}
+
+impl StripedCounter {
+    fn new() -> StripedCounter {
+        StripedCounter {
+            cells: std::array::from_fn(|_| CachePadded::new(AtomicU64::new(0))),
+        }
+    }
+
+    /// Adds one on the stripe chosen by `thread_id`.
+    #[inline]
+    pub(crate) fn incr(&self, thread_id: u64) {
+        // Relaxed: a counter; readers only need each increment exactly once.
+        self.cells[(thread_id as usize) % STRIPES].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sum(&self) -> u64 {
+        self.cells.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+}
+
 /// Per-cause and per-level drop counters plus the time span of the drops
 /// not yet reported in the log.
 pub(crate) struct Counters {
-    /// Records admitted into the queue (hot path: a cell per thread).
+    /// Records admitted into the queue (hot path, striped).
     pub(crate) accepted: StripedCounter,
     /// Records handed to a sink in full (primary or fallback).
     pub(crate) written: CachePadded<AtomicU64>,

@@ -114,7 +114,6 @@ mod report;
 mod retry;
 mod rotation;
 mod sink;
-mod striped;
 mod supervisor;
 
 /// Entry points for the fuzz targets in `fuzz/`: only with the cargo

@@ -5,8 +5,6 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::striped::{CounterSlot, OwnedSlot};
-
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Initial capacity of a thread's encode buffer.
@@ -19,13 +17,12 @@ const SCRATCH_CAPACITY: usize = 512;
 /// size, so records of every size a default logger keeps stay allocation-free.
 const KEEP_CAPACITY: usize = 64 << 10;
 
-/// Who is calling: the thread's id and name (for the record) and its
-/// cell of the accepted counter.
+/// Who is calling: the thread's id (for the counter stripe and the record)
+/// and its name.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Caller<'a> {
     pub(crate) id: u64,
     pub(crate) name: &'a str,
-    pub(crate) slot: CounterSlot,
 }
 
 struct Local {
@@ -34,9 +31,6 @@ struct Local {
     /// The thread's name, cut to the record format's limit once.
     name: String,
     scratch: Vec<u8>,
-    /// The thread's cell of the accepted counters, if one was free; given
-    /// back when the thread exits.
-    slot: Option<OwnedSlot>,
 }
 
 thread_local! {
@@ -45,7 +39,6 @@ thread_local! {
             id: 0,
             name: String::new(),
             scratch: Vec::new(),
-            slot: None,
         })
     };
 }
@@ -59,7 +52,6 @@ fn init(local: &mut Local) {
     let thread = std::thread::current();
     local.name = crate::record::cut_thread_name(thread.name().unwrap_or("")).to_owned();
     local.scratch = Vec::with_capacity(SCRATCH_CAPACITY);
-    local.slot = OwnedSlot::claim();
 }
 
 /// Runs `f` with this thread's encode buffer and identity. Returns `None`
@@ -78,10 +70,6 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Vec<u8>, Caller<'_>) -> R) -> Op
             let caller = Caller {
                 id: local.id,
                 name: &local.name,
-                slot: local
-                    .slot
-                    .as_ref()
-                    .map_or(CounterSlot::shared(), OwnedSlot::slot),
             };
             let result = f(&mut local.scratch, caller);
             if local.scratch.capacity() > KEEP_CAPACITY {

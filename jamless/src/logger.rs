@@ -20,7 +20,6 @@ use crate::local::{with_local, Caller};
 use crate::policy::{Outcome, OverflowKind};
 use crate::queue::{ByteQueue, PushError};
 use crate::record::{Encoder, Head, Kind, Meta, Pending, Site};
-use crate::striped::CounterSlot;
 
 /// Wall-clock nanoseconds since the Unix epoch.
 #[inline]
@@ -127,7 +126,7 @@ impl Core {
             }
             let msg_len = enc.finish_body();
             let head = Head::new(&meta(kind, level, timestamp_ns, caller, site));
-            self.admit(level, Pending::new(head, scratch, msg_len), caller.slot)
+            self.admit(level, Pending::new(head, scratch, msg_len), caller.id)
         });
         match outcome {
             Some(o) => o,
@@ -157,17 +156,13 @@ impl Core {
         let mut enc = Encoder::body(&mut buf);
         f(&mut enc);
         let msg_len = enc.finish_body();
-        let caller = Caller {
-            id: 0,
-            name: "",
-            slot: CounterSlot::shared(),
-        };
+        let caller = Caller { id: 0, name: "" };
         let head = Head::new(&meta(caller));
-        self.admit(level, Pending::new(head, &buf, msg_len), caller.slot)
+        self.admit(level, Pending::new(head, &buf, msg_len), 0)
     }
 
     #[inline(always)]
-    fn admit(&self, level: Level, mut rec: Pending<'_, '_>, slot: CounterSlot) -> Outcome {
+    fn admit(&self, level: Level, mut rec: Pending<'_, '_>, tid: u64) -> Outcome {
         if rec.truncate(self.max_record) {
             self.common
                 .counters
@@ -180,15 +175,14 @@ impl Core {
         let sheddable = self.shed_keep.is_some_and(|keep| level > keep);
         let limit = if sheddable { self.shed_at } else { usize::MAX };
         match self.queue.try_push_within(rec.len(), limit, |dst| {
-            // Counted as soon as the space is ours, before the record is
-            // published (a reader that sees the record sees the count). A
-            // thread with a slot increments its own cell with a plain store
-            // (`striped.rs`); one without makes a locked increment, which
-            // here, right after the claim's CAS drained the store buffer,
-            // does not wait for this record's (cold) cache lines.
-            // `rec.write` cannot fail after the count: `dst` is exactly
-            // `rec.len()` bytes.
-            self.common.counters.accepted.incr(slot);
+            // Counted as soon as the space is ours, before the record's
+            // bytes are stored: the increment is a locked instruction,
+            // which waits for every earlier store to reach the cache, and
+            // after the copy it would wait for this record's cache lines
+            // (cold after a lap of the ring) to arrive; here the claim's
+            // CAS has already drained the store buffer. `rec.write` cannot
+            // fail after the count: `dst` is exactly `rec.len()` bytes.
+            self.common.counters.accepted.incr(tid);
             rec.write(dst)
         }) {
             Ok(()) => {
@@ -200,7 +194,7 @@ impl Core {
                 }
                 Outcome::Accepted
             }
-            Err(e) => self.not_pushed(level, &rec, slot, sheddable, e),
+            Err(e) => self.not_pushed(level, &rec, tid, sheddable, e),
         }
     }
 
@@ -211,7 +205,7 @@ impl Core {
         &self,
         level: Level,
         rec: &Pending<'_, '_>,
-        slot: CounterSlot,
+        tid: u64,
         sheddable: bool,
         e: PushError,
     ) -> Outcome {
@@ -224,7 +218,7 @@ impl Core {
             PushError::Full if sheddable => self.reject(DropCause::Shed, level),
             PushError::Full => match self.overflow {
                 OverflowKind::DropNewest => self.reject(DropCause::QueueFull, level),
-                OverflowKind::BlockFor(timeout) => self.wait_for_room(level, rec, slot, timeout),
+                OverflowKind::BlockFor(timeout) => self.wait_for_room(level, rec, tid, timeout),
             },
         }
     }
@@ -234,7 +228,7 @@ impl Core {
         &self,
         level: Level,
         rec: &Pending<'_, '_>,
-        slot: CounterSlot,
+        tid: u64,
         timeout: Duration,
     ) -> Outcome {
         // A worker must never wait for room that only workers can make.
@@ -259,7 +253,7 @@ impl Core {
         });
         status.waiting_callers.fetch_sub(1, Ordering::Relaxed);
         if pushed {
-            self.common.counters.accepted.incr(slot);
+            self.common.counters.accepted.incr(tid);
             Outcome::Accepted
         } else if unusable {
             let cause = if status.shut_down.load(Ordering::Acquire) {
