@@ -17,7 +17,6 @@ use super::{marker_truncated, strip_line_end};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     Timestamp,
-    Level,
     Thread,
     Target,
     Module,
@@ -29,10 +28,11 @@ enum Slot {
 }
 
 impl Slot {
+    /// The slot named `name`; `{level}` is not a slot but a
+    /// [`Piece::Level`], padded when the pattern is built.
     fn from_name(name: &str) -> Option<Slot> {
         Some(match name {
             "timestamp" => Slot::Timestamp,
-            "level" => Slot::Level,
             "thread" => Slot::Thread,
             "target" => Slot::Target,
             "module" => Slot::Module,
@@ -172,12 +172,14 @@ fn parse_placeholder(pattern: &str, inner: &str) -> Result<Piece, Error> {
         Some((name, spec)) => (name, Some(spec)),
         None => (inner, None),
     };
-    let slot = Slot::from_name(name.trim()).ok_or_else(|| {
-        Error::config(format!(
+    let name = name.trim();
+    let slot = Slot::from_name(name);
+    if slot.is_none() && name != "level" {
+        return Err(Error::config(format!(
             "pattern {pattern:?}: unknown placeholder `{{{inner}}}`; expected one of \
              timestamp, level, thread, target, module, file, line, message, fields, spans"
-        ))
-    })?;
+        )));
+    }
     let pad = match spec {
         None => None,
         Some(spec) => {
@@ -200,8 +202,8 @@ fn parse_placeholder(pattern: &str, inner: &str) -> Result<Piece, Error> {
         }
     };
     Ok(match slot {
-        Slot::Level => Piece::level(pad),
-        slot => Piece::Slot(slot, pad),
+        Some(slot) => Piece::Slot(slot, pad),
+        None => Piece::level(pad),
     })
 }
 
@@ -247,7 +249,6 @@ fn render_slot(
 ) {
     match slot {
         Slot::Timestamp => time.write(rec.timestamp_ns, out),
-        Slot::Level => out.extend_from_slice(rec.level.as_str().as_bytes()),
         Slot::Thread => {
             if rec.thread_name.is_empty() {
                 out.push(b'#');
