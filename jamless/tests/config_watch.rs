@@ -241,6 +241,14 @@ fn a_vanished_or_broken_file_is_told_and_changes_nothing() {
     wait_for("the repaired file to be applied", || {
         logger.pipeline_filter("main").as_deref() == Some("info")
     });
+    // The watcher logs its notice after the reload is applied: wait for the
+    // line itself, not only for the new filter.
+    wait_for("the reload to be told in the log", || {
+        settle(&logger);
+        read_lines(&log)
+            .iter()
+            .any(|l| l.contains("jamless::config") && l.contains("reloaded"))
+    });
     let h = settle(&logger);
     assert_eq!((h.config_errors, h.config_reloads), (2, 1), "{h}");
     let told: Vec<String> = reports
